@@ -1,0 +1,56 @@
+/**
+ * What the arbiter offers to the code that hosts it in-process: the CLI, the
+ * control plane (control socket, WebSocket dashboard, metrics) and Electron main.
+ * Signals sent with `kill` call exactly these methods, so the dashboard and the
+ * terminal steer the same way.
+ */
+import type {
+  ArbiterSnapshot,
+  ControlEvent,
+  SettingInfo,
+  StopMode,
+  WorkerClassInput,
+} from '../../shared/protocol.js'
+
+export interface ReloadOutcome {
+  /** false when the new generation failed to boot and the old one kept serving */
+  ok: boolean
+  generation: number
+  error?: string
+}
+
+export interface ArbiterApi {
+  /** Engine state only (no CPU / RSS / system / queue depth: the control plane's sampler adds those). */
+  snapshot(): ArbiterSnapshot
+  /** Every lifecycle event, log line and span batch. Returns an unsubscribe function. */
+  onEvent(listener: (event: ControlEvent) => void): () => void
+
+  /** HUP: re-read the configuration and the app, then a readiness-gated rolling replace. */
+  reload(reason?: string): Promise<ReloadOutcome>
+  /** TTIN (n times). Resolves with the new target. */
+  addWorkers(n?: number): number
+  /** TTOU (n times); never below 1. The removed workers are drained, never cut off. */
+  removeWorkers(n?: number): number
+  scaleTo(n: number): number
+  /** Change the worker class (and its size) with a rolling reload. */
+  setWorkerClass(
+    workerClass: WorkerClassInput,
+    sizes?: { threads?: number; workerConnections?: number },
+  ): Promise<ReloadOutcome>
+  /** Send a signal to one worker (default SIGTERM). Throws PADDOCK_ERR_NO_SUCH_WORKER for a pid that is not ours. */
+  killWorker(pid: number, signal?: string): void
+  /** USR1 */
+  reopenLogs(): void
+  /** WINCH: stop all workers, keep the master and its sockets. */
+  stopWorkers(): Promise<void>
+  /** TERM (graceful) or INT / QUIT (quick). Resolves when every worker is gone and the sockets are closed. */
+  stop(mode?: StopMode): Promise<void>
+
+  /** Every setting with its value and where it came from. */
+  settings(): SettingInfo[]
+  /** Validate and apply one setting. Throws a PaddockError with a clear message when the value is bad. */
+  setSetting(name: string, value: unknown): Promise<SettingInfo>
+
+  /** pids of the live worker processes (for samplers). */
+  workerPids(): number[]
+}

@@ -1,0 +1,357 @@
+/**
+ * The paddock control protocol: the one contract between the engine (src/server)
+ * and every client (Electron renderer over IPC, the browser dashboard over
+ * WebSocket, `paddock ctl` over the Unix control socket).
+ *
+ * Types only: this file has no runtime dependencies and is imported by both
+ * the engine and the renderer. Every transport carries exactly these shapes,
+ * framed as JSON.
+ *
+ *   client                               engine
+ *     | -- hello {protocol} ------------->  |
+ *     | <------------- welcome {snapshot} - |   (or error PADDOCK_ERR_PROTOCOL)
+ *     | <------------- snapshot (4 Hz) ---- |
+ *     | <------------- event ------------- |
+ *     | -- command {id, cmd} ------------>  |
+ *     | <------------- result {id, ...} --- |
+ */
+
+/** Bumped on any incompatible change. A client on another version is refused with a clear error. */
+export const PROTOCOL_VERSION = 1
+
+export type WorkerClassName = 'sync' | 'gthread' | 'async' | 'native'
+
+/** The names a user may type; gevent / eventlet are aliases of async, shown as async. */
+export type WorkerClassInput = WorkerClassName | 'gevent' | 'eventlet'
+
+/**
+ *   spawning --> booting --> ready --> draining --> exited
+ *       \            \                               ^
+ *        `------------`----- (crash / boot error) ---'
+ */
+export type WorkerState = 'spawning' | 'booting' | 'ready' | 'draining' | 'exited'
+
+/** The arbiter's own state. `errored`: a crash loop gave up; the cause is in `lastError`. */
+export type ArbiterState = 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped' | 'errored'
+
+export interface ListenerSnapshot {
+  /** As the user wrote it: `127.0.0.1:8000`, `[::1]:8000`, `unix:/run/app.sock`, `fd://3`. */
+  bind: string
+  kind: 'tcp' | 'unix'
+  host?: string
+  port?: number
+  path?: string
+  backlog: number
+  /** Connections completed by the kernel and waiting for a worker to accept them (Linux: rx_queue of the LISTEN socket). null where the OS does not tell. */
+  queueDepth: number | null
+}
+
+export interface RequestRef {
+  method: string
+  url: string
+  /** ms since epoch */
+  startedAt: number
+  thread?: number
+}
+
+export interface WorkerSnapshot {
+  pid: number
+  /** Stable small index (age order within the arbiter), like Gunicorn's worker age. */
+  id: number
+  workerClass: WorkerClassName
+  generation: number
+  state: WorkerState
+  /** ms since epoch */
+  spawnedAt: number
+  readyAt: number | null
+  /** Requests completed by this worker. */
+  requests: number
+  /** Requests whose handler is running right now. */
+  inFlight: number
+  /** Requests accepted and parsed but waiting for a free thread (gthread) or the worker (sync). */
+  queued: number
+  /** Open client connections (kept-alive idle ones included). */
+  connections: number
+  /** Connections upgraded to another protocol (WebSocket) and still open. */
+  upgraded: number
+  /** gthread: threads running a request / pool size. Others: 0 or 1 / 1. */
+  threadsBusy: number
+  threadsTotal: number
+  /** gthread: which thread slots are busy right now (length threadsTotal). */
+  threadSlots?: boolean[]
+  /** async: the connection cap (--worker-connections). */
+  workerConnections?: number
+  /** Percent of one core over the last sample; null until sampled. */
+  cpu: number | null
+  /** Resident set size in bytes; null until sampled. */
+  rss: number | null
+  /** Event-loop lag of the worker's main thread, ms (p99 over the last interval). */
+  loopLagMs: number
+  /** ms since epoch of the last heartbeat received. */
+  lastHeartbeat: number | null
+  /** The oldest request in flight, when there is one. */
+  oldestRequest?: RequestRef
+  exitCode?: number | null
+  exitSignal?: string | null
+  /** Human-readable reason for the last exit (or for draining). */
+  reason?: string
+}
+
+export interface ArbiterCounters {
+  requests: number
+  reloads: number
+  workersSpawned: number
+  workersExited: number
+  workersKilled: number
+  timeouts: number
+}
+
+export interface SystemSnapshot {
+  /** 1-minute load average */
+  load1: number
+  /** percent of all cores, 0..100 */
+  cpu: number
+  memTotal: number
+  memUsed: number
+  cores: number
+}
+
+export interface ArbiterSnapshot {
+  protocol: number
+  /** ms since epoch when this snapshot was taken */
+  at: number
+  pid: number
+  name: string
+  state: ArbiterState
+  startedAt: number
+  app: string
+  workerClass: WorkerClassName
+  /** Workers wanted (the -w target after TTIN / TTOU / scale). */
+  targetWorkers: number
+  threads: number
+  workerConnections: number
+  generation: number
+  listeners: ListenerSnapshot[]
+  counters: ArbiterCounters
+  workers: WorkerSnapshot[]
+  /** Rolling figures over the last second, computed by the engine. */
+  rates: { requestsPerSec: number; p50Ms: number | null; p99Ms: number | null }
+  system: SystemSnapshot | null
+  lastError: string | null
+  /** A reload or class change under way, if any. */
+  reload: ReloadProgress | null
+  /** A load test under way, if any (teaching kit). */
+  load: LoadProgress | null
+}
+
+export interface ReloadProgress {
+  id: number
+  reason: string
+  fromGeneration: number
+  toGeneration: number
+  /** new workers ready / wanted */
+  ready: number
+  wanted: number
+  /** old workers drained / to drain */
+  drained: number
+  toDrain: number
+  startedAt: number
+}
+
+/** A completed request, sampled (see SPAN_CAP_PER_SEC). */
+export interface RequestSpan {
+  pid: number
+  generation: number
+  thread: number
+  method: string
+  path: string
+  status: number
+  /** ms since epoch when the worker accepted the connection (queue wait ends here) */
+  acceptedAt?: number
+  /** ms since epoch when the handler started */
+  start: number
+  durationMs: number
+}
+
+/** At most this many spans per second leave the engine, whatever the load, so no client is flooded. */
+export const SPAN_CAP_PER_SEC = 200
+/** At most this many access log lines per second are streamed as events (the file gets them all). */
+export const ACCESS_LOG_EVENT_CAP_PER_SEC = 50
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical'
+
+export type ControlEvent =
+  | { type: 'worker.spawned'; at: number; pid: number; generation: number; workerClass: WorkerClassName }
+  | { type: 'worker.booted'; at: number; pid: number; generation: number }
+  | { type: 'worker.ready'; at: number; pid: number; generation: number; bootMs: number }
+  | { type: 'worker.draining'; at: number; pid: number; generation: number; reason: string }
+  | {
+      type: 'worker.exited'
+      at: number
+      pid: number
+      generation: number
+      code: number | null
+      signal: string | null
+      reason: string
+      expected: boolean
+    }
+  | { type: 'worker.timeout'; at: number; pid: number; generation: number; silentMs: number; request: RequestRef | null }
+  | { type: 'reload.started'; at: number; reload: ReloadProgress }
+  | { type: 'reload.progress'; at: number; reload: ReloadProgress }
+  | { type: 'reload.done'; at: number; reload: ReloadProgress; ms: number }
+  | { type: 'reload.rolledback'; at: number; reload: ReloadProgress; error: string }
+  | { type: 'arbiter.state'; at: number; state: ArbiterState; error?: string }
+  | { type: 'config.changed'; at: number; changes: { name: string; from: unknown; to: unknown }[] }
+  | { type: 'log'; at: number; stream: 'error' | 'access'; level: LogLevel; pid: number; message: string }
+  | { type: 'spans'; at: number; spans: RequestSpan[]; dropped: number }
+  | { type: 'load.progress'; at: number; load: LoadProgress }
+  | { type: 'load.done'; at: number; result: LoadResult }
+
+// ---------------------------------------------------------------- commands
+
+export type StopMode = 'graceful' | 'quick'
+
+export type ControlCommand =
+  | { cmd: 'status' }
+  | { cmd: 'reload' }
+  | { cmd: 'workers.add'; count?: number }
+  | { cmd: 'workers.remove'; count?: number }
+  | { cmd: 'workers.scale'; count: number }
+  | { cmd: 'workers.kill'; pid: number; signal?: string }
+  | { cmd: 'class.set'; workerClass: WorkerClassInput; threads?: number; workerConnections?: number }
+  | { cmd: 'logs.reopen' }
+  | { cmd: 'stop'; mode?: StopMode }
+  | { cmd: 'start' }
+  | { cmd: 'app.set'; app: string }
+  | { cmd: 'config.get'; name?: string }
+  | { cmd: 'config.set'; name: string; value: unknown }
+  | { cmd: 'load.start'; options: LoadOptions }
+  | { cmd: 'load.stop' }
+  | { cmd: 'experiment.run'; options: ExperimentOptions }
+
+export type ControlCommandName = ControlCommand['cmd']
+
+/** Stable error codes; the message says what to do. */
+export type ControlErrorCode =
+  | 'PADDOCK_ERR_PROTOCOL'
+  | 'PADDOCK_ERR_AUTH'
+  | 'PADDOCK_ERR_BAD_COMMAND'
+  | 'PADDOCK_ERR_INVALID_VALUE'
+  | 'PADDOCK_ERR_UNKNOWN_SETTING'
+  | 'PADDOCK_ERR_NO_SUCH_WORKER'
+  | 'PADDOCK_ERR_BUSY'
+  | 'PADDOCK_ERR_STATE'
+  | 'PADDOCK_ERR_BOOT'
+  | 'PADDOCK_ERR_INTERNAL'
+
+export interface ControlError {
+  code: ControlErrorCode
+  message: string
+}
+
+export interface SettingInfo {
+  name: string
+  value: unknown
+  default: unknown
+  /** Where the value came from. */
+  source: 'default' | 'config' | 'env' | 'cli' | 'control'
+  /** How a change takes effect: at once, at the next reload (done for you), or only on restart. */
+  apply: 'live' | 'reload' | 'restart'
+  type: 'string' | 'int' | 'number' | 'bool' | 'list' | 'object'
+  description: string
+}
+
+export type CommandResult =
+  | { ok: true; data?: unknown; message?: string }
+  | { ok: false; error: ControlError }
+
+// ------------------------------------------------------------- wire frames
+
+export type ClientFrame =
+  | { type: 'hello'; protocol: number; client: string; token?: string }
+  | { type: 'command'; id: number; command: ControlCommand }
+
+export type ServerFrame =
+  | { type: 'welcome'; protocol: number; snapshot: ArbiterSnapshot; settings: SettingInfo[] }
+  | { type: 'snapshot'; snapshot: ArbiterSnapshot }
+  | { type: 'event'; event: ControlEvent }
+  | { type: 'result'; id: number; result: CommandResult }
+  | { type: 'error'; error: ControlError }
+
+// -------------------------------------------------------- load generator
+
+export interface LoadOptions {
+  /** Full URL, or a path on the served app (e.g. `/io?ms=100`). */
+  url: string
+  method?: string
+  connections: number
+  /** seconds; either duration or amount */
+  duration?: number
+  amount?: number
+  /** Requests per second across all connections (open loop). Omitted: closed loop. */
+  rate?: number
+  keepAlive: boolean
+  /** seconds before a request counts as a timeout */
+  timeout?: number
+  body?: string
+  headers?: Record<string, string>
+}
+
+export interface LatencySummary {
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  mean: number
+}
+
+export interface LoadErrors {
+  refused: number
+  reset: number
+  timeout: number
+  non2xx: number
+  other: number
+}
+
+export interface LoadProgress {
+  id: number
+  options: LoadOptions
+  startedAt: number
+  /** 0..1 */
+  progress: number
+  elapsedSec: number
+  remainingSec: number | null
+  requests: number
+  /** last second */
+  requestsPerSec: number
+  latency: LatencySummary
+  errors: LoadErrors
+  /** one entry per elapsed second */
+  perSecond: { t: number; requests: number; p50: number; p99: number; errors: number }[]
+  /** latency histogram buckets (ms upper bound -> count) */
+  histogram: { le: number; count: number }[]
+  running: boolean
+}
+
+export interface LoadResult extends LoadProgress {
+  finishedAt: number
+  statusCodes: Record<string, number>
+  stoppedEarly: boolean
+}
+
+export interface ExperimentSubject {
+  workerClass: WorkerClassName
+  workers: number
+  threads?: number
+  workerConnections?: number
+}
+
+export interface ExperimentOptions {
+  load: LoadOptions
+  subjects: ExperimentSubject[]
+}
+
+export interface ExperimentResult {
+  subject: ExperimentSubject
+  result: LoadResult
+}
