@@ -1,0 +1,117 @@
+/**
+ * Parsing --bind addresses and binding them (through the binder child, see binder-child.ts).
+ */
+import { fork } from 'node:child_process'
+import net from 'node:net'
+import { resolve } from 'node:path'
+import { PaddockError } from '../errors.js'
+import type { ListenerSnapshot } from '../../shared/protocol.js'
+
+export interface BindSpec {
+  bind: string
+  kind: 'tcp' | 'unix' | 'fd'
+  host?: string
+  port?: number
+  path?: string
+  fd?: number
+  backlog: number
+}
+
+export interface BoundListener {
+  spec: BindSpec
+  server: net.Server
+  fd: number
+  snapshot: ListenerSnapshot
+}
+
+export function parseBind(bind: string, backlog: number): BindSpec {
+  if (bind.startsWith('unix:')) return { bind, kind: 'unix', path: resolve(bind.slice(5)), backlog }
+  if (bind.startsWith('fd://')) return { bind, kind: 'fd', fd: Number(bind.slice(5)), backlog }
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(bind)
+  if (v6) return { bind, kind: 'tcp', host: v6[1], port: v6[2] ? Number(v6[2]) : 8000, backlog }
+  const [host, port] = bind.includes(':') ? bind.split(':') : [bind, '8000']
+  return { bind, kind: 'tcp', host: host || '0.0.0.0', port: Number(port), backlog }
+}
+
+const BIND_REASONS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this machine',
+  ENOTFOUND: 'host name not found',
+  EINVAL: 'invalid address',
+}
+
+function bindError(spec: BindSpec, code: string | undefined, message: string): PaddockError {
+  return new PaddockError('PADDOCK_ERR_BIND', `cannot listen at ${spec.bind}: ${BIND_REASONS[code ?? ''] ?? message}${code ? ` (${code})` : ''}`)
+}
+
+/** Pause a received listening handle: the master must never accept. */
+function holdWithoutAccepting(server: net.Server): void {
+  const h = (server as unknown as { _handle?: { readStart(): number; readStop(): number } })._handle
+  if (h && h.readStart() === 0) h.readStop()
+}
+
+export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: string[] = []): Promise<BoundListener[]> {
+  const out: BoundListener[] = []
+  const socketSpecs = specs.filter((s) => s.kind !== 'fd')
+  const received = new Map<number, { server: net.Server; address: net.AddressInfo | string | null }>()
+  if (socketSpecs.length) {
+    const child = fork(binderEntry, [], { env: { ...process.env, PADDOCK_BINDS: JSON.stringify(socketSpecs) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
+    await new Promise<void>((resolveAll, reject) => {
+      child.on('message', (m: { t: string; index: number; code?: string; message?: string; address?: net.AddressInfo | string }, handle) => {
+        if (m.t === 'bound') {
+          const server = handle as net.Server
+          holdWithoutAccepting(server)
+          received.set(m.index, { server, address: m.address ?? null })
+        } else if (m.t === 'bind-error') {
+          for (const r of received.values()) r.server.close()
+          reject(bindError(socketSpecs[Math.max(0, m.index)], m.code, m.message ?? 'failed'))
+        } else if (m.t === 'done') resolveAll()
+      })
+      child.once('exit', (code) => {
+        if (received.size < socketSpecs.length) reject(new PaddockError('PADDOCK_ERR_BIND', `binding failed: the binder process exited with code ${code}`))
+      })
+    })
+  }
+  let next = 0
+  for (const spec of specs) {
+    let server: net.Server
+    let address: net.AddressInfo | string | null
+    if (spec.kind === 'fd') {
+      server = net.createServer()
+      await new Promise<void>((res, rej) => {
+        server.once('error', (e: NodeJS.ErrnoException) => rej(bindError(spec, e.code, e.message)))
+        server.listen({ fd: spec.fd!, backlog: spec.backlog }, () => res())
+      })
+      holdWithoutAccepting(server)
+      address = server.address()
+    } else {
+      const r = received.get(next++)!
+      server = r.server
+      address = r.address
+    }
+    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd
+    const tcp = typeof address === 'object' && address !== null
+    out.push({
+      spec,
+      server,
+      fd,
+      snapshot: {
+        bind: spec.bind,
+        kind: tcp ? 'tcp' : 'unix',
+        host: tcp ? (address as net.AddressInfo).address : undefined,
+        port: tcp ? (address as net.AddressInfo).port : undefined,
+        path: spec.kind === 'unix' ? spec.path : undefined,
+        backlog: spec.backlog,
+        queueDepth: null,
+      },
+    })
+  }
+  return out
+}
+
+export function listenerUrl(l: BoundListener): string {
+  if (l.snapshot.kind === 'unix') return `unix:${l.snapshot.path ?? l.spec.bind}`
+  const host = l.snapshot.host!.includes(':') ? `[${l.snapshot.host}]` : l.snapshot.host
+  return `http://${host}:${l.snapshot.port}`
+}

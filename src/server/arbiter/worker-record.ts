@@ -1,0 +1,67 @@
+import type { ChildProcess } from 'node:child_process'
+import type { RequestRef, WorkerClassName, WorkerSnapshot, WorkerState } from '../../shared/protocol.js'
+import type { WorkerStats } from '../worker/ipc.js'
+
+/** The arbiter's view of one worker process. */
+export interface WorkerRecord {
+  id: number
+  pid: number
+  child: ChildProcess
+  generation: number
+  workerClass: WorkerClassName
+  state: WorkerState
+  spawnedAt: number
+  readyAt: number | null
+  lastHeartbeat: number | null
+  stats: WorkerStats | null
+  inFlight: RequestRef[]
+  /** A request announced with {t:'req'} (may be blocking the loop). */
+  lastStarted: RequestRef | null
+  retiring: boolean
+  /** Why it is draining or why it was killed: the exit is then expected. */
+  reason: string | null
+  expectedExit: boolean
+  abortedAt: number | null
+  exitCode: number | null
+  exitSignal: string | null
+  bootError: string | null
+  workerConnections: number
+}
+
+export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
+  const s = w.stats
+  const oldest = [...w.inFlight, ...(w.lastStarted ? [w.lastStarted] : [])].sort((a, b) => a.startedAt - b.startedAt)[0]
+  return {
+    pid: w.pid,
+    id: w.id,
+    workerClass: w.workerClass,
+    generation: w.generation,
+    state: w.state,
+    spawnedAt: w.spawnedAt,
+    readyAt: w.readyAt,
+    requests: s?.requests ?? 0,
+    inFlight: s?.inFlight ?? 0,
+    queued: s?.queued ?? 0,
+    connections: s?.connections ?? 0,
+    upgraded: s?.upgraded ?? 0,
+    threadsBusy: s?.threadsBusy ?? 0,
+    threadsTotal: s?.threadsTotal ?? 1,
+    threadSlots: s?.threadSlots,
+    workerConnections: w.workerClass === 'async' ? w.workerConnections : undefined,
+    cpu: null,
+    rss: null,
+    loopLagMs: s?.loopLagMs ?? 0,
+    lastHeartbeat: w.lastHeartbeat,
+    oldestRequest: s && s.inFlight > 0 ? oldest : undefined,
+    exitCode: w.exitCode,
+    exitSignal: w.exitSignal,
+    reason: w.reason ?? undefined,
+  }
+}
+
+/** The request a silent worker was most likely stuck in. */
+export function stuckRequest(w: WorkerRecord): RequestRef | null {
+  const candidates = [...w.inFlight, ...(w.lastStarted ? [w.lastStarted] : [])]
+  if (!candidates.length) return null
+  return candidates.sort((a, b) => a.startedAt - b.startedAt)[0]
+}

@@ -1,0 +1,87 @@
+/**
+ * The one settings table. It drives the CLI flags, the config file keys, the
+ * PADDOCK_CMD_ARGS variable, validation, `--help`, `--print-config` and the
+ * control plane's `config get/set`. Names are Gunicorn's (snake_case keys,
+ * kebab-case flags) so a Gunicorn user finds what they expect.
+ */
+import type { SettingInfo } from '../../shared/protocol.js'
+
+export type SettingType = SettingInfo['type']
+
+export interface SettingSpec {
+  name: string
+  /** long flag without dashes; short flag letter */
+  flag?: string
+  short?: string
+  type: SettingType
+  default: unknown | (() => unknown)
+  description: string
+  apply: SettingInfo['apply']
+  section: 'server' | 'workers' | 'timeouts' | 'http' | 'logging' | 'process' | 'control'
+  /** For ints / numbers. */
+  min?: number
+  choices?: readonly string[]
+  /** A boolean flag that has a --no-x form. */
+  negatable?: boolean
+  /** Value placeholder shown in --help. */
+  meta?: string
+}
+
+const env = process.env
+
+export const WORKER_CLASS_CHOICES = ['sync', 'gthread', 'async', 'native', 'gevent', 'eventlet'] as const
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { name: 'config', flag: 'config', short: 'c', type: 'string', default: null, apply: 'restart', section: 'server', meta: 'FILE', description: 'Config file (JS, MJS or TS). Default: ./paddock.config.{js,mjs,ts} when present.' },
+  { name: 'bind', flag: 'bind', short: 'b', type: 'list', default: () => (env.PORT ? [`0.0.0.0:${env.PORT}`] : ['127.0.0.1:8000']), apply: 'reload', section: 'server', meta: 'ADDRESS', description: 'Address to listen on, repeatable: HOST:PORT, [::1]:PORT, unix:PATH, fd://N. Default 127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set.' },
+  { name: 'backlog', flag: 'backlog', type: 'int', default: 2048, min: 1, apply: 'restart', section: 'server', meta: 'INT', description: 'Maximum number of pending connections in the kernel listen queue.' },
+  { name: 'workers', flag: 'workers', short: 'w', type: 'int', default: () => Number(env.WEB_CONCURRENCY ?? 1) || 1, min: 1, apply: 'live', section: 'workers', meta: 'INT', description: 'Number of worker processes. Default 1, or $WEB_CONCURRENCY.' },
+  { name: 'worker_class', flag: 'worker-class', short: 'k', type: 'string', default: 'sync', choices: WORKER_CLASS_CHOICES, apply: 'reload', section: 'workers', meta: 'CLASS', description: 'sync (one request at a time per process), gthread (a pool of threads per process), async (one event loop, many connections; gevent and eventlet are aliases), native (the app brings its own http.Server).' },
+  { name: 'threads', flag: 'threads', type: 'int', default: 1, min: 1, apply: 'reload', section: 'workers', meta: 'INT', description: 'Threads per worker for gthread. sync with threads > 1 means gthread.' },
+  { name: 'worker_connections', flag: 'worker-connections', type: 'int', default: 1000, min: 1, apply: 'reload', section: 'workers', meta: 'INT', description: 'Maximum simultaneous connections per async worker; the rest wait in the backlog for other workers.' },
+  { name: 'max_requests', flag: 'max-requests', type: 'int', default: 0, min: 0, apply: 'reload', section: 'workers', meta: 'INT', description: 'Recycle a worker after this many requests (0 = never). Its replacement starts first.' },
+  { name: 'max_requests_jitter', flag: 'max-requests-jitter', type: 'int', default: 0, min: 0, apply: 'reload', section: 'workers', meta: 'INT', description: 'Add a random 0..N to max_requests per worker so they do not all recycle at once.' },
+  { name: 'preload_app', flag: 'preload', type: 'bool', default: false, apply: 'restart', section: 'workers', description: 'Load the app in the master before forking, so a broken app fails fast.' },
+  { name: 'interface', flag: 'interface', type: 'string', default: 'auto', choices: ['auto', 'node', 'fetch'], apply: 'reload', section: 'workers', meta: 'KIND', description: 'How to call the app: node (req, res), fetch (Request -> Response), or auto-detect.' },
+  { name: 'factory', flag: 'factory', type: 'bool', default: false, apply: 'reload', section: 'workers', description: 'The export is a function that returns the app.' },
+  { name: 'timeout', flag: 'timeout', short: 't', type: 'int', default: 30, min: 0, apply: 'reload', section: 'timeouts', meta: 'SECONDS', description: 'A worker whose event loop is silent this long is killed (SIGABRT, then SIGKILL) and the log names the request it was running. 0 = off.' },
+  { name: 'boot_timeout', flag: 'boot-timeout', type: 'int', default: 60, min: 1, apply: 'reload', section: 'timeouts', meta: 'SECONDS', description: 'A worker that is not ready this long after it was spawned counts as a failed boot.' },
+  { name: 'graceful_timeout', flag: 'graceful-timeout', type: 'int', default: 30, min: 0, apply: 'live', section: 'timeouts', meta: 'SECONDS', description: 'How long a draining worker may finish its requests before it is killed.' },
+  { name: 'keepalive', flag: 'keep-alive', type: 'int', default: 2, min: 0, apply: 'reload', section: 'timeouts', meta: 'SECONDS', description: 'Seconds an idle keep-alive connection is kept open (gthread, async). sync always closes.' },
+  { name: 'header_timeout', flag: 'header-timeout', type: 'int', default: 10, min: 0, apply: 'reload', section: 'timeouts', meta: 'SECONDS', description: 'A client must send the whole request head within this time, else 408 (slowloris guard).' },
+  { name: 'request_timeout', flag: 'request-timeout', type: 'int', default: 60, min: 0, apply: 'reload', section: 'timeouts', meta: 'SECONDS', description: 'A client must send the whole request (head and body) within this time, else 408.' },
+  { name: 'limit_request_line', flag: 'limit-request-line', type: 'int', default: 4094, min: 0, apply: 'reload', section: 'http', meta: 'BYTES', description: 'Maximum size of the request line (0 = 8190).' },
+  { name: 'limit_request_fields', flag: 'limit-request-fields', type: 'int', default: 100, min: 1, apply: 'reload', section: 'http', meta: 'INT', description: 'Maximum number of header fields (431 above it).' },
+  { name: 'limit_request_field_size', flag: 'limit-request-field-size', type: 'int', default: 8190, min: 1, apply: 'reload', section: 'http', meta: 'BYTES', description: 'Maximum size of one header field (431 above it).' },
+  { name: 'limit_request_body', flag: 'limit-request-body', type: 'int', default: 0, min: 0, apply: 'reload', section: 'http', meta: 'BYTES', description: 'Maximum request body size, 413 above it (0 = unlimited).' },
+  { name: 'forwarded_allow_ips', flag: 'forwarded-allow-ips', type: 'string', default: () => env.FORWARDED_ALLOW_IPS ?? '127.0.0.1,::1', apply: 'reload', section: 'http', meta: 'IPS', description: 'Front-end IPs trusted to set secure_scheme_headers and X-Forwarded-For (comma list, * for all).' },
+  { name: 'server_header', flag: 'server-header', type: 'bool', default: true, negatable: true, apply: 'reload', section: 'http', description: 'Send `Server: paddock`.' },
+  { name: 'accesslog', flag: 'access-logfile', type: 'string', default: null, apply: 'live', section: 'logging', meta: 'FILE', description: "Access log file ('-' = stdout). Off by default." },
+  { name: 'access_log_format', flag: 'access-logformat', type: 'string', default: '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"', apply: 'reload', section: 'logging', meta: 'FORMAT', description: "Access log format with Gunicorn's atoms." },
+  { name: 'errorlog', flag: 'error-logfile', type: 'string', default: '-', apply: 'live', section: 'logging', meta: 'FILE', description: "Error log file ('-' = stderr)." },
+  { name: 'loglevel', flag: 'log-level', type: 'string', default: 'info', choices: ['debug', 'info', 'warning', 'error', 'critical'], apply: 'live', section: 'logging', meta: 'LEVEL', description: 'Error log level.' },
+  { name: 'proc_name', flag: 'name', short: 'n', type: 'string', default: null, apply: 'restart', section: 'process', meta: 'NAME', description: 'Process title (ps) and control socket name.' },
+  { name: 'pidfile', flag: 'pid', short: 'p', type: 'string', default: null, apply: 'restart', section: 'process', meta: 'FILE', description: 'Write the master pid to this file.' },
+  { name: 'chdir', flag: 'chdir', type: 'string', default: null, apply: 'restart', section: 'process', meta: 'DIR', description: 'Change to this directory before loading the app.' },
+  { name: 'raw_env', flag: 'env', short: 'e', type: 'list', default: () => [], apply: 'reload', section: 'process', meta: 'KEY=VALUE', description: 'Set an environment variable for the workers, repeatable.' },
+  { name: 'control_socket', flag: 'control-socket', type: 'string', default: null, apply: 'restart', section: 'control', meta: 'PATH', description: 'Unix control socket for `paddock ctl` and the dashboard. Default under $XDG_RUNTIME_DIR/paddock/.' },
+  { name: 'no_control_socket', flag: 'no-control-socket', type: 'bool', default: false, apply: 'restart', section: 'control', description: 'Do not open a control socket.' },
+  { name: 'metrics_bind', flag: 'metrics-bind', type: 'string', default: null, apply: 'restart', section: 'control', meta: 'HOST:PORT', description: 'Serve Prometheus metrics at http://HOST:PORT/metrics.' },
+  { name: 'statsd_host', flag: 'statsd-host', type: 'string', default: null, apply: 'restart', section: 'control', meta: 'HOST:PORT', description: "Send Gunicorn's statsd metrics to this host." },
+  { name: 'statsd_prefix', flag: 'statsd-prefix', type: 'string', default: '', apply: 'restart', section: 'control', meta: 'PREFIX', description: 'Prefix for statsd metric names.' },
+  { name: 'dogstatsd_tags', flag: 'dogstatsd-tags', type: 'string', default: '', apply: 'restart', section: 'control', meta: 'TAGS', description: 'Comma-separated DogStatsD tags.' },
+  { name: 'dashboard', flag: 'dashboard', type: 'bool', default: false, apply: 'restart', section: 'control', description: 'Also serve the browser dashboard on 127.0.0.1 (URL with a token is logged).' },
+]
+
+/** Settings a config file may contain besides the table: the app and the hooks. */
+export const HOOK_NAMES = [
+  'on_starting', 'on_reload', 'when_ready', 'pre_fork', 'post_fork', 'post_worker_init', 'worker_int',
+  'worker_abort', 'pre_request', 'post_request', 'child_exit', 'worker_exit', 'nworkers_changed', 'on_exit',
+] as const
+export type HookName = (typeof HOOK_NAMES)[number]
+
+export const SETTINGS_BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]))
+
+export function defaultValue(spec: SettingSpec): unknown {
+  return typeof spec.default === 'function' ? (spec.default as () => unknown)() : spec.default
+}

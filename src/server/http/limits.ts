@@ -1,0 +1,50 @@
+/**
+ * Gunicorn's request limits on top of Node's parser (llhttp). Node already rejects
+ * malformed framing (CL + TE, bad chunk sizes, bad header names) with 400 before
+ * the app runs; these add Gunicorn's smaller, configurable limits.
+ */
+import type { IncomingMessage } from 'node:http'
+
+export interface HttpLimits {
+  requestLine: number
+  fields: number
+  fieldSize: number
+  body: number
+}
+
+export function limitsFrom(settings: Record<string, unknown>): HttpLimits {
+  const line = Number(settings.limit_request_line ?? 4094)
+  return {
+    // Gunicorn: 0 means "unlimited", capped at 8190.
+    requestLine: line === 0 ? 8190 : Math.min(line, 8190),
+    fields: Number(settings.limit_request_fields ?? 100),
+    fieldSize: Number(settings.limit_request_field_size ?? 8190),
+    body: Number(settings.limit_request_body ?? 0),
+  }
+}
+
+/** Node's maxHeaderSize covers the request line and all headers together. */
+export function maxHeaderBytes(l: HttpLimits): number {
+  return Math.min(l.requestLine + 2 + l.fields * (l.fieldSize + 2) + 2, 1024 * 1024)
+}
+
+export interface Rejection {
+  status: number
+  reason: string
+}
+
+export function checkRequest(req: IncomingMessage, l: HttpLimits): Rejection | null {
+  const lineLength = (req.method?.length ?? 0) + 1 + (req.url?.length ?? 0) + 9
+  // Gunicorn answers 400 (not 414) for an over-long request line.
+  if (lineLength > l.requestLine) return { status: 400, reason: `request line is longer than ${l.requestLine} bytes` }
+  const raw = req.rawHeaders
+  if (raw.length / 2 > l.fields) return { status: 431, reason: `more than ${l.fields} header fields` }
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length + 2 + raw[i + 1].length > l.fieldSize) return { status: 431, reason: `header field ${raw[i]} is larger than ${l.fieldSize} bytes` }
+  }
+  if (l.body > 0) {
+    const cl = req.headers['content-length']
+    if (cl !== undefined && Number(cl) > l.body) return { status: 413, reason: `body larger than ${l.body} bytes` }
+  }
+  return null
+}

@@ -1,0 +1,84 @@
+/**
+ * Access log lines with Gunicorn's atoms, e.g. the default
+ *   %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
+ * Missing values print '-'; quotes and control characters are escaped so a client
+ * cannot forge log lines.
+ */
+export interface AccessAtoms {
+  remoteAddress: string
+  method: string
+  url: string
+  httpVersion: string
+  status: number
+  bytes: number
+  durationMs: number
+  pid: number
+  at: Date
+  requestHeaders: Record<string, string | string[] | undefined>
+  responseHeaders: Record<string, unknown>
+  env?: NodeJS.ProcessEnv
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+function clfTime(d: Date): string {
+  const pad = (n: number) => String(Math.abs(n)).padStart(2, '0')
+  const off = -d.getTimezoneOffset()
+  const tz = `${off >= 0 ? '+' : '-'}${pad(Math.floor(Math.abs(off) / 60))}${pad(Math.abs(off) % 60)}`
+  return `[${pad(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${tz}]`
+}
+
+function escape(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  return v.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+function header(h: Record<string, unknown>, name: string): string {
+  const v = h[name.toLowerCase()]
+  if (v === undefined || v === null || v === '') return '-'
+  return Array.isArray(v) ? v.join(', ') : String(v)
+}
+
+function basicUser(auth: string | string[] | undefined): string {
+  if (typeof auth !== 'string' || !/^basic /i.test(auth)) return '-'
+  const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8')
+  const i = decoded.indexOf(':')
+  return i > 0 ? decoded.slice(0, i) : '-'
+}
+
+export function formatAccessLog(format: string, a: AccessAtoms): string {
+  const q = a.url.indexOf('?')
+  const path = q >= 0 ? a.url.slice(0, q) : a.url
+  const query = q >= 0 ? a.url.slice(q + 1) : ''
+  const atom = (name: string): string => {
+    const m = /^\{(.+)\}([ioe])$/.exec(name)
+    if (m) {
+      if (m[2] === 'i') return header(a.requestHeaders, m[1])
+      if (m[2] === 'o') return header(a.responseHeaders, m[1])
+      return (a.env ?? process.env)[m[1]] ?? '-'
+    }
+    switch (name) {
+      case 'h': return a.remoteAddress || '-'
+      case 'l': return '-'
+      case 'u': return basicUser(a.requestHeaders.authorization)
+      case 't': return clfTime(a.at)
+      case 'r': return `${a.method} ${a.url} HTTP/${a.httpVersion}`
+      case 'm': return a.method
+      case 'U': return path
+      case 'q': return query
+      case 'H': return `HTTP/${a.httpVersion}`
+      case 's': return String(a.status)
+      case 'B': return String(a.bytes)
+      case 'b': return a.bytes > 0 ? String(a.bytes) : '-'
+      case 'f': return header(a.requestHeaders, 'referer')
+      case 'a': return header(a.requestHeaders, 'user-agent')
+      case 'T': return String(Math.floor(a.durationMs / 1000))
+      case 'M': return String(Math.round(a.durationMs))
+      case 'D': return String(Math.round(a.durationMs * 1000))
+      case 'L': return (a.durationMs / 1000).toFixed(6)
+      case 'p': return `<${a.pid}>`
+      default: return '-'
+    }
+  }
+  return format.replace(/%\(([^)]+)\)s/g, (_, name: string) => escape(atom(name)))
+}

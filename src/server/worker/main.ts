@@ -1,0 +1,229 @@
+/**
+ * The worker process: forked by the arbiter (see ipc.ts for the fd layout and messages).
+ *
+ *   booting: handlers, app load, post_worker_init  -> {t:'booted'}
+ *   ready:   listening on every inherited fd       -> {t:'ready'}, heartbeats
+ *   draining: stop accepting, finish in-flight, close kept-alive connections -> exit 0
+ */
+import net from 'node:net'
+import { openSync, writeSync, closeSync } from 'node:fs'
+import { WORKER_ENV, type MasterMessage, type WorkerBootInfo, type WorkerMessage } from './ipc.js'
+import { WorkerCounters } from './stats.js'
+import { loadApp } from '../app/load.js'
+import { createHttpServer } from '../http/server.js'
+import { trackConnections, type ConnectionTracking } from '../workers/event-loop.js'
+import { formatAccessLog } from '../log/access.js'
+import { loadConfigFile } from '../config/file.js'
+import { describeError } from '../errors.js'
+import type { LogLevel } from '../../shared/protocol.js'
+
+// Master-only signals must never stop or kill a worker: without a handler SIGTTIN/SIGTTOU
+// stop a Node process and SIGUSR1 opens the inspector.
+for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR2'] as const) process.on(sig, () => {})
+
+const info: WorkerBootInfo = JSON.parse(process.env[WORKER_ENV] ?? 'null')
+if (!info) {
+  process.stderr.write('paddock worker: started without PADDOCK_WORKER; workers are started by the arbiter\n')
+  process.exit(2)
+}
+const settings = info.settings
+const send = (m: WorkerMessage) => {
+  if (process.connected) process.send?.(m)
+}
+const log = (level: LogLevel, message: string) => send({ t: 'log', level, message })
+
+const counters = new WorkerCounters(process.pid, info.generation)
+let draining = false
+let tracking: ConnectionTracking | null = null
+const listeners: net.Server[] = []
+let hooks: Record<string, (...a: unknown[]) => unknown> = {}
+let lastBeat = Date.now()
+
+// -------------------------------------------------------------- access log
+let accessFd: number | null = null
+function openAccessLog(): void {
+  const target = settings.accesslog as string | null
+  if (accessFd !== null && accessFd > 2) closeSync(accessFd)
+  accessFd = !target ? null : target === '-' ? 1 : openSync(target, 'a')
+}
+const accessFormat = String(settings.access_log_format)
+
+// -------------------------------------------------------------- lifecycle
+function workerApi() {
+  return { pid: process.pid, id: info.id, generation: info.generation, workerClass: info.workerClass, settings }
+}
+
+function runHook(name: string, ...args: unknown[]): void {
+  const hook = hooks[name]
+  if (!hook) return
+  try {
+    hook(...args)
+  } catch (err) {
+    log('error', `hook ${name} raised: ${describeError(err)}`)
+  }
+}
+
+async function boot(): Promise<void> {
+  if (info.configFile) {
+    try {
+      const file = await loadConfigFile(info.configFile)
+      hooks = Object.fromEntries(Object.entries(file).filter(([, v]) => typeof v === 'function')) as typeof hooks
+    } catch (err) {
+      log('warning', `worker could not load hooks from ${info.configFile}: ${describeError(err)}`)
+    }
+  }
+  runHook('post_fork', null, workerApi())
+  openAccessLog()
+  const app = await loadApp(String(settings.app), { factory: settings.factory === true, interface: String(settings.interface ?? 'auto') })
+  runHook('post_worker_init', workerApi())
+  send({ t: 'booted' })
+
+  const isSync = info.workerClass === 'sync'
+  const server = createHttpServer({
+    settings,
+    listener: app.listener,
+    counters,
+    keepAlive: !isSync,
+    isDraining: () => draining,
+    hooks: { pre_request: hooks.pre_request, post_request: hooks.post_request },
+    onHookError: (name, err) => log('error', `hook ${name} raised: ${describeError(err)}`),
+    onAppError: (err, req) => log('error', `error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`),
+    onRequestStart: (ref) => {
+      // A request that may block the loop must be named before it runs: if no heartbeat
+      // went out lately, tell the arbiter now.
+      if (Date.now() - lastBeat > info.heartbeatMs) send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt } })
+    },
+    onRequestEnd: (ref, req, res, bytes) => {
+      if (accessFd !== null) writeAccess(ref.startedAt, req, res, bytes)
+      if (maxRequests > 0 && counters.requests >= maxRequests && !retireAsked) {
+        retireAsked = true
+        send({ t: 'retire', requests: counters.requests })
+      }
+      if (draining) maybeExit()
+    },
+  })
+  if (app.upgrade) server.on('upgrade', app.upgrade)
+  else server.on('upgrade', (_req, socket: net.Socket) => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'))
+
+  for (const l of info.listeners) {
+    const ln = net.createServer({ pauseOnConnect: false }, (socket) => server.emit('connection', socket))
+    await new Promise<void>((resolve, reject) => {
+      ln.once('error', reject)
+      ln.listen({ fd: l.fd, backlog: Number(settings.backlog ?? 2048) }, () => resolve())
+    })
+    listeners.push(ln)
+  }
+  const limit = isSync ? 1 : Number(settings.worker_connections ?? 1000)
+  tracking = trackConnections(server, listeners, counters, limit, (m) => log('warning', m))
+  send({ t: 'ready' })
+  heartbeat()
+}
+
+let maxRequests = Number(settings.max_requests ?? 0)
+if (maxRequests > 0) maxRequests += Math.floor(Math.random() * (Number(settings.max_requests_jitter ?? 0) + 1))
+let retireAsked = false
+
+function writeAccess(startedAt: number, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, bytes: number): void {
+  const line = formatAccessLog(accessFormat, {
+    remoteAddress: req.socket.remoteAddress ?? '-',
+    method: req.method ?? '-',
+    url: req.url ?? '-',
+    httpVersion: req.httpVersion,
+    status: res.statusCode,
+    bytes,
+    durationMs: Date.now() - startedAt,
+    pid: process.pid,
+    at: new Date(startedAt),
+    requestHeaders: req.headers,
+    responseHeaders: res.getHeaders(),
+  })
+  try {
+    writeSync(accessFd!, line + '\n')
+  } catch {
+    // a full disk must not fail the request
+  }
+}
+
+function heartbeat(): void {
+  lastBeat = Date.now()
+  send({ t: 'hb', ...counters.beat() })
+  setTimeout(heartbeat, info.heartbeatMs).unref()
+}
+
+// -------------------------------------------------------------- draining
+let drainDeadline: NodeJS.Timeout | null = null
+function drain(reason: string, gracefulMs: number): void {
+  if (draining) return
+  draining = true
+  runHook('worker_int', workerApi())
+  for (const ln of listeners) ln.close()
+  // Give up waiting after the graceful timeout: what still runs is cut off.
+  drainDeadline = setTimeout(() => exit(0, `graceful timeout after ${gracefulMs} ms (${counters.active.size} requests cut off)`), gracefulMs)
+  drainDeadline.unref()
+  closeIdleLoop()
+  maybeExit()
+  void reason
+}
+
+/** Close kept-alive connections once idle for a moment: a client that is just sending is not cut. */
+function closeIdleLoop(): void {
+  if (!tracking) return
+  for (const socket of tracking.sockets) {
+    const s = socket as net.Socket & { _httpMessage?: unknown; paddockIdleSince?: number }
+    if (s._httpMessage) {
+      s.paddockIdleSince = undefined
+      continue
+    }
+    s.paddockIdleSince ??= Date.now()
+    if (Date.now() - s.paddockIdleSince >= 250) s.destroySoon()
+  }
+  maybeExit()
+  setTimeout(closeIdleLoop, 50).unref()
+}
+
+function maybeExit(): void {
+  if (draining && counters.active.size === 0 && (tracking?.sockets.size ?? 0) === 0) exit(0, 'drained')
+}
+
+let exiting = false
+function exit(code: number, why: string): void {
+  if (exiting) return
+  exiting = true
+  if (drainDeadline) clearTimeout(drainDeadline)
+  runHook('worker_exit', null, workerApi())
+  if (code === 0) send({ t: 'drained' })
+  void why
+  // Let the IPC message flush before leaving.
+  setImmediate(() => process.exit(code))
+}
+
+// -------------------------------------------------------------- control
+process.on('message', (m: MasterMessage) => {
+  if (m.t === 'drain') drain(m.reason, m.gracefulTimeoutMs)
+  else if (m.t === 'quit') exit(0, 'quit')
+  else if (m.t === 'reopen-logs') openAccessLog()
+})
+process.on('SIGTERM', () => drain('SIGTERM', Number(settings.graceful_timeout ?? 30) * 1000))
+process.on('SIGINT', () => process.exit(0))
+process.on('SIGQUIT', () => process.exit(0))
+process.on('SIGUSR1', () => openAccessLog())
+process.on('SIGABRT', () => {
+  runHook('worker_abort', workerApi())
+  process.exit(134)
+})
+// The master is gone (even SIGKILLed): stop accepting and leave promptly so the port frees.
+process.on('disconnect', () => {
+  for (const ln of listeners) ln.close()
+  setTimeout(() => process.exit(0), counters.active.size ? 800 : 0).unref()
+})
+process.on('uncaughtException', (err) => {
+  log('error', `uncaught exception in worker: ${err?.stack ?? String(err)}`)
+})
+process.on('unhandledRejection', (err) => {
+  log('error', `unhandled rejection in worker: ${(err as Error)?.stack ?? String(err)}`)
+})
+
+boot().catch((err) => {
+  send({ t: 'boot-error', error: describeError(err), stack: (err as Error)?.stack, code: (err as { code?: string })?.code })
+  setTimeout(() => process.exit(err?.code === 'PADDOCK_ERR_APP_LOAD' || err?.code === 'PADDOCK_ERR_APP_NOT_FOUND' || err?.code === 'PADDOCK_ERR_APP_EXPORT' ? 4 : 3), 50)
+})

@@ -1,0 +1,83 @@
+/**
+ * What a worker counts about itself, reported to the arbiter in every heartbeat.
+ * Spans are sampled so that a 50k req/s load sends a bounded number per heartbeat.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import type { RequestRef, RequestSpan } from '../../shared/protocol.js'
+import type { WorkerStats } from './ipc.js'
+
+const MAX_DURATIONS = 512
+const MAX_SPANS_PER_BEAT = 50
+const MAX_IN_FLIGHT_REFS = 8
+
+export interface ActiveRequest extends RequestRef {
+  acceptedAt?: number
+}
+
+export class WorkerCounters {
+  requests = 0
+  connections = 0
+  upgraded = 0
+  queued = 0
+  threadsBusy = 0
+  threadsTotal = 1
+  threadSlots?: boolean[]
+  readonly active = new Set<ActiveRequest>()
+  private durations: number[] = []
+  private spans: RequestSpan[] = []
+  private droppedSpans = 0
+  private completedThisBeat = 0
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 })
+
+  constructor(private readonly pid: number, private readonly generation: number) {
+    this.loop.enable()
+  }
+
+  start(ref: ActiveRequest): void {
+    this.active.add(ref)
+  }
+
+  finish(ref: ActiveRequest, status: number): void {
+    this.active.delete(ref)
+    this.requests++
+    this.completedThisBeat++
+    const durationMs = Date.now() - ref.startedAt
+    if (this.durations.length < MAX_DURATIONS) this.durations.push(durationMs)
+    // Reservoir-free sampling: keep the first N per beat, count the rest as dropped.
+    if (this.spans.length < MAX_SPANS_PER_BEAT) {
+      this.spans.push({ pid: this.pid, generation: this.generation, thread: ref.thread ?? 0, method: ref.method, path: ref.url, status, acceptedAt: ref.acceptedAt, start: ref.startedAt, durationMs })
+    } else this.droppedSpans++
+  }
+
+  inFlightRefs(): RequestRef[] {
+    return [...this.active].sort((a, b) => a.startedAt - b.startedAt).slice(0, MAX_IN_FLIGHT_REFS).map(({ method, url, startedAt, thread }) => ({ method, url, startedAt, thread }))
+  }
+
+  /** Take the figures for one heartbeat and reset the per-beat parts. */
+  beat(): { stats: WorkerStats; inFlight: RequestRef[]; spans: RequestSpan[]; droppedSpans: number } {
+    const lag = this.loop.percentile(99) / 1e6
+    this.loop.reset()
+    const out = {
+      stats: {
+        requests: this.requests,
+        inFlight: this.active.size,
+        queued: this.queued,
+        connections: this.connections,
+        upgraded: this.upgraded,
+        threadsBusy: this.threadsTotal > 1 ? this.threadsBusy : Math.min(this.active.size, 1),
+        threadsTotal: this.threadsTotal,
+        threadSlots: this.threadSlots ? [...this.threadSlots] : undefined,
+        loopLagMs: Number.isFinite(lag) ? Math.round(lag * 10) / 10 : 0,
+        durations: this.durations,
+      },
+      inFlight: this.inFlightRefs(),
+      spans: this.spans,
+      droppedSpans: this.droppedSpans,
+    }
+    this.durations = []
+    this.spans = []
+    this.droppedSpans = 0
+    this.completedThisBeat = 0
+    return out
+  }
+}

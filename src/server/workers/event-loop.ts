@@ -1,0 +1,34 @@
+/**
+ * The sync and async worker classes: one Node event loop per process serving HTTP.
+ *   sync   exactly one connection at a time; while busy the process does not accept,
+ *          so waiting connections go to idle workers; Connection: close every time.
+ *   async  up to worker_connections connections on the loop; above that the process
+ *          stops accepting and the backlog feeds other workers; keep-alive on.
+ */
+import type { Server, Socket } from 'node:net'
+import type http from 'node:http'
+import { AcceptGate } from './accept.js'
+import type { WorkerCounters } from '../worker/stats.js'
+
+export interface ConnectionTracking {
+  gate: AcceptGate
+  sockets: Set<Socket>
+}
+
+export function trackConnections(server: http.Server, listeners: Server[], counters: WorkerCounters, limit: number, warn: (m: string) => void): ConnectionTracking {
+  const gate = new AcceptGate(listeners)
+  if (!gate.supported) warn('accept control is not available on this Node version: this worker may accept connections while busy (they wait for it in-process)')
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket: Socket) => {
+    ;(socket as Socket & { paddockAcceptedAt?: number }).paddockAcceptedAt = Date.now()
+    sockets.add(socket)
+    counters.connections = sockets.size
+    if (sockets.size >= limit) gate.pause()
+    socket.once('close', () => {
+      sockets.delete(socket)
+      counters.connections = sockets.size
+      if (sockets.size < limit) gate.resume()
+    })
+  })
+  return { gate, sockets }
+}
