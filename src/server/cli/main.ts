@@ -81,6 +81,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await arbiter.start()
   } catch (err) {
+    // The failure is the one line the user needs; the shutdown itself is not news.
+    arbiter.log.setLevel('critical')
     await arbiter.stop('quick').catch(() => {})
     fail(err)
   }
