@@ -45,6 +45,7 @@ const TICK_MS = 250
 const HEARTBEAT_MS = 250
 const MAX_BOOT_FAILURES = 5
 const KILL_AFTER_ABORT_MS = 1000
+const STABLE_AFTER_MS = 2000
 
 export interface ArbiterOptions {
   /** The worker entry to fork (default: dist/server/worker/main.js next to this file). */
@@ -501,7 +502,6 @@ export class Arbiter implements ArbiterApi {
         w.state = 'ready'
         w.readyAt = Date.now()
         w.lastHeartbeat = Date.now()
-        this.bootFailures = 0
         this.everReady = true
         if (this.state === 'errored') this.setState('running')
         this.emit({ type: 'worker.ready', at: Date.now(), pid: w.pid, generation: w.generation, bootMs: w.readyAt - w.spawnedAt })
@@ -606,7 +606,7 @@ export class Arbiter implements ArbiterApi {
     setTimeout(() => this.workers.delete(w.pid), 10_000).unref()
 
     if (!wasReady && !w.expectedExit && prevState !== 'draining') this.onBootFailure(w, reason, code)
-    else if (!w.expectedExit && wasReady && w.readyAt && Date.now() - w.readyAt < 1000) this.onBootFailure(w, reason, code)
+    else if (!w.expectedExit && wasReady && w.readyAt && Date.now() - w.readyAt < STABLE_AFTER_MS) this.onBootFailure(w, reason, code)
     this.tick()
   }
 
@@ -639,6 +639,9 @@ export class Arbiter implements ArbiterApi {
 
   private checkTimeouts(): void {
     const now = Date.now()
+    // A worker that stays up for a while ends a run of boot failures; one that is ready and
+    // dies at once is part of the crash loop.
+    if (this.bootFailures > 0 && this.live().some((w) => w.state === 'ready' && w.readyAt && now - w.readyAt > STABLE_AFTER_MS)) this.bootFailures = 0
     const timeoutMs = Number(this.config.settings.timeout) * 1000
     const bootMs = Number(this.config.settings.boot_timeout) * 1000
     for (const w of this.live()) {

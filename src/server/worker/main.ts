@@ -28,6 +28,7 @@ if (!info) {
 }
 const settings = info.settings
 const send = (m: WorkerMessage) => {
+  lastSent = Date.now()
   if (process.connected) process.send?.(m)
 }
 const log = (level: LogLevel, message: string) => send({ t: 'log', level, message })
@@ -38,6 +39,8 @@ let tracking: ConnectionTracking | null = null
 const listeners: net.Server[] = []
 let hooks: Record<string, (...a: unknown[]) => unknown> = {}
 let lastBeat = Date.now()
+let lastSent = Date.now()
+let announcedSinceBeat = false
 
 // -------------------------------------------------------------- access log
 let accessFd: number | null = null
@@ -89,9 +92,13 @@ async function boot(): Promise<void> {
     onHookError: (name, err) => log('error', `hook ${name} raised: ${describeError(err)}`),
     onAppError: (err, req) => log('error', `error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`),
     onRequestStart: (ref) => {
-      // A request that may block the loop must be named before it runs: if no heartbeat
-      // went out lately, tell the arbiter now.
-      if (Date.now() - lastBeat > info.heartbeatMs) send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt } })
+      // A request that blocks the loop must be named before it runs, or the timeout log
+      // cannot say what was stuck. Announce the first request after each heartbeat and any
+      // request after a quiet moment: at most a few messages a second under load.
+      if (!announcedSinceBeat || Date.now() - lastSent > 10) {
+        announcedSinceBeat = true
+        send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt } })
+      }
     },
     onRequestEnd: (ref, req, res, bytes) => {
       if (accessFd !== null) writeAccess(ref.startedAt, req, res, bytes)
@@ -146,6 +153,7 @@ function writeAccess(startedAt: number, req: import('node:http').IncomingMessage
 
 function heartbeat(): void {
   lastBeat = Date.now()
+  announcedSinceBeat = false
   send({ t: 'hb', ...counters.beat() })
   setTimeout(heartbeat, info.heartbeatMs).unref()
 }
