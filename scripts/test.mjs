@@ -5,7 +5,7 @@
 //   3. run every Vitest project (engine, renderer components, reliability, e2e in Chromium)
 //   4. print one closing line: `N passed, N failed, N skipped`
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, mkdirSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
@@ -25,6 +25,11 @@ function step(title, cmd, args, opts = {}) {
   return true
 }
 
+function hasRendererSources() {
+  const dir = join(root, 'src/renderer/src')
+  return existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => /\.(ts|vue)$/.test(String(f)))
+}
+
 function ensureChromium() {
   if (process.env.PADDOCK_CHROMIUM && existsSync(process.env.PADDOCK_CHROMIUM)) return
   if (existsSync('/usr/bin/chromium')) return
@@ -41,7 +46,8 @@ let ok = true
 if (only.length === 0) {
   ok = step('build engine', npmCmd, ['run', '-s', 'build:server']) && ok
   if (existsSync(join(root, 'electron.vite.config.ts'))) ok = step('build electron shell', npmCmd, ['run', '-s', 'build:app']) && ok
-  ok = step('typecheck', npmCmd, ['run', '-s', 'typecheck']) && ok
+  ok = step('typecheck engine and shell', npmCmd, ['run', '-s', 'typecheck:node']) && ok
+  if (hasRendererSources()) ok = step('typecheck renderer', npmCmd, ['run', '-s', 'typecheck:web']) && ok
   if (existsSync(join(root, 'scripts/electronegativity.mjs'))) ok = step('electronegativity', 'node', ['scripts/electronegativity.mjs']) && ok
 } else {
   ok = step('build engine', npmCmd, ['run', '-s', 'build:server']) && ok
