@@ -1,0 +1,269 @@
+/**
+ * ControlServer: the one in-process API every transport uses (unix socket, WebSocket
+ * dashboard, Electron main). It enriches engine snapshots with samples, caps the event
+ * stream, and turns every ControlCommand into a typed CommandResult; a bad command
+ * becomes an error result, never an exception through the transport.
+ */
+import type { ArbiterApi } from '../arbiter/api.js'
+import {
+  ACCESS_LOG_EVENT_CAP_PER_SEC,
+  PROTOCOL_VERSION,
+  SPAN_CAP_PER_SEC,
+  type ArbiterSnapshot,
+  type ClientFrame,
+  type CommandResult,
+  type ControlErrorCode,
+  type ControlEvent,
+  type ServerFrame,
+  type SystemSnapshot,
+} from '../../shared/protocol.js'
+import { isPaddockError } from '../errors.js'
+import { readListenQueues } from './proc-net.js'
+import { ProcSampler, sampleSystem, type ProcSample } from './sampler.js'
+import { runCommand } from './commands.js'
+
+export interface ControlServerOptions {
+  /** snapshot rate, Hz (default 4) */
+  rateHz?: number
+  /** process / system sampling period, ms (default 1000) */
+  sampleMs?: number
+}
+
+/** A connected client: the transport gives a send function; the server returns handlers. */
+export interface ControlClient {
+  send(frame: ServerFrame): void
+  /** Called after an error frame the client cannot recover from (bad protocol). */
+  close?(reason: string): void
+}
+
+export interface ControlSession {
+  /** Feed one decoded frame from the client. */
+  receive(frame: unknown): Promise<void>
+  close(): void
+}
+
+export class ControlServer {
+  private readonly rateMs: number
+  private readonly sampleMs: number
+  private timer: NodeJS.Timeout | null = null
+  private sampleTimer: NodeJS.Timeout | null = null
+  private closed = false
+  private latest: ArbiterSnapshot
+  private procs = new Map<number, ProcSample>()
+  private system: SystemSnapshot | null = null
+  private queues = new Map<number, number>()
+  private readonly sampler = new ProcSampler()
+  private readonly clients = new Set<ControlClient>()
+  private readonly snapshotListeners = new Set<(s: ArbiterSnapshot) => void>()
+  private readonly unsubscribeEngine: () => void
+  // per-second budgets for spans and access log events
+  private windowStart = 0
+  private spansSent = 0
+  private accessSent = 0
+
+  constructor(
+    readonly arbiter: ArbiterApi,
+    opts: ControlServerOptions = {},
+  ) {
+    this.rateMs = 1000 / (opts.rateHz ?? 4)
+    this.sampleMs = opts.sampleMs ?? 1000
+    this.latest = this.build()
+    this.unsubscribeEngine = arbiter.onEvent((e) => this.onEngineEvent(e))
+    void this.sampleLoop()
+    this.tick()
+  }
+
+  /** The latest enriched snapshot (built now if never built). */
+  snapshot(): ArbiterSnapshot {
+    return this.latest
+  }
+
+  /** For in-process hosts that want snapshots without the frame wrapper. */
+  onSnapshot(fn: (s: ArbiterSnapshot) => void): () => void {
+    this.snapshotListeners.add(fn)
+    return () => this.snapshotListeners.delete(fn)
+  }
+
+  /** Attach a client. It must send hello first; then it gets snapshots, events, results. */
+  subscribe(client: ControlClient): ControlSession {
+    let welcomed = false
+    const session: ControlSession = {
+      receive: async (raw) => {
+        const frame = raw as ClientFrame
+        if (!frame || typeof frame !== 'object' || typeof (frame as { type?: unknown }).type !== 'string') {
+          client.send(errorFrame('PADDOCK_ERR_BAD_COMMAND', 'frame must be a JSON object with a "type"'))
+          return
+        }
+        if (frame.type === 'hello') {
+          if (frame.protocol !== PROTOCOL_VERSION) {
+            client.send(
+              errorFrame(
+                'PADDOCK_ERR_PROTOCOL',
+                `client speaks protocol ${String(frame.protocol)} but this server speaks protocol ${PROTOCOL_VERSION}; use matching paddock versions`,
+              ),
+            )
+            client.close?.('protocol version mismatch')
+            return
+          }
+          welcomed = true
+          this.clients.add(client)
+          client.send({ type: 'welcome', protocol: PROTOCOL_VERSION, snapshot: this.latest, settings: safeSettings(this.arbiter) })
+          return
+        }
+        if (frame.type === 'command') {
+          const id = typeof frame.id === 'number' ? frame.id : 0
+          if (!welcomed) {
+            client.send({ type: 'result', id, result: fail('PADDOCK_ERR_PROTOCOL', 'send hello before any command') })
+            return
+          }
+          const result = await this.execute(frame.command)
+          client.send({ type: 'result', id, result })
+          return
+        }
+        client.send(errorFrame('PADDOCK_ERR_BAD_COMMAND', `unknown frame type "${String((frame as { type: unknown }).type)}"`))
+      },
+      close: () => {
+        this.clients.delete(client)
+      },
+    }
+    return session
+  }
+
+  /** Run one command; never throws. */
+  async execute(command: unknown): Promise<CommandResult> {
+    try {
+      return await runCommand(this.arbiter, command, () => this.latest)
+    } catch (err) {
+      if (isPaddockError(err)) return fail(toControlCode(err.code), err.message)
+      return fail('PADDOCK_ERR_INTERNAL', err instanceof Error ? err.message : String(err))
+    }
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+    if (this.sampleTimer) clearTimeout(this.sampleTimer)
+    this.unsubscribeEngine()
+    this.clients.clear()
+    this.snapshotListeners.clear()
+  }
+
+  // ------------------------------------------------------------ internals
+
+  /** setTimeout rescheduling: a slow send never makes ticks pile up. */
+  private tick(): void {
+    if (this.closed) return
+    try {
+      this.latest = this.build()
+      this.broadcast({ type: 'snapshot', snapshot: this.latest })
+      for (const fn of this.snapshotListeners) fn(this.latest)
+    } catch {
+      // the engine snapshot failing once must not stop the stream
+    }
+    this.timer = setTimeout(() => this.tick(), this.rateMs)
+    this.timer.unref()
+  }
+
+  private async sampleLoop(): Promise<void> {
+    if (this.closed) return
+    try {
+      const [procs, system, queues] = await Promise.all([
+        this.sampler.sample(this.arbiter.workerPids()),
+        sampleSystem(),
+        readListenQueues(),
+      ])
+      this.procs = procs
+      this.system = system
+      this.queues = queues
+    } catch {
+      // keep the previous samples
+    }
+    if (this.closed) return
+    this.sampleTimer = setTimeout(() => void this.sampleLoop(), this.sampleMs)
+    this.sampleTimer.unref()
+  }
+
+  private build(): ArbiterSnapshot {
+    const s = this.arbiter.snapshot()
+    return {
+      ...s,
+      protocol: PROTOCOL_VERSION,
+      system: this.system ?? s.system,
+      workers: s.workers.map((w) => {
+        const p = this.procs?.get(w.pid)
+        return p ? { ...w, cpu: p.cpu, rss: p.rss } : w
+      }),
+      listeners: s.listeners.map((l) => ({
+        ...l,
+        queueDepth: l.kind === 'tcp' && l.port !== undefined ? (this.queues?.get(l.port) ?? null) : null,
+      })),
+    }
+  }
+
+  private onEngineEvent(event: ControlEvent): void {
+    const now = Date.now()
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now
+      this.spansSent = 0
+      this.accessSent = 0
+    }
+    if (event.type === 'spans') {
+      const room = Math.max(0, SPAN_CAP_PER_SEC - this.spansSent)
+      if (room === 0) return
+      const spans = event.spans.slice(0, room)
+      this.spansSent += spans.length
+      event = { ...event, spans, dropped: event.dropped + (event.spans.length - spans.length) }
+    } else if (event.type === 'log' && event.stream === 'access') {
+      if (this.accessSent >= ACCESS_LOG_EVENT_CAP_PER_SEC) return
+      this.accessSent++
+    }
+    this.broadcast({ type: 'event', event })
+  }
+
+  private broadcast(frame: ServerFrame): void {
+    for (const c of this.clients) {
+      try {
+        c.send(frame)
+      } catch {
+        this.clients.delete(c)
+      }
+    }
+  }
+}
+
+function safeSettings(arbiter: ArbiterApi) {
+  try {
+    return arbiter.settings()
+  } catch {
+    return []
+  }
+}
+
+export function fail(code: ControlErrorCode, message: string): CommandResult {
+  return { ok: false, error: { code, message } }
+}
+
+function errorFrame(code: ControlErrorCode, message: string): ServerFrame {
+  return { type: 'error', error: { code, message } }
+}
+
+const CONTROL_CODES = new Set<string>([
+  'PADDOCK_ERR_PROTOCOL',
+  'PADDOCK_ERR_AUTH',
+  'PADDOCK_ERR_BAD_COMMAND',
+  'PADDOCK_ERR_INVALID_VALUE',
+  'PADDOCK_ERR_UNKNOWN_SETTING',
+  'PADDOCK_ERR_NO_SUCH_WORKER',
+  'PADDOCK_ERR_BUSY',
+  'PADDOCK_ERR_STATE',
+  'PADDOCK_ERR_BOOT',
+  'PADDOCK_ERR_INTERNAL',
+])
+
+/** Engine errors map to protocol codes; config errors are bad values for the client. */
+function toControlCode(code: string): ControlErrorCode {
+  if (CONTROL_CODES.has(code)) return code as ControlErrorCode
+  if (code === 'PADDOCK_ERR_CONFIG' || code === 'PADDOCK_ERR_USAGE') return 'PADDOCK_ERR_INVALID_VALUE'
+  return 'PADDOCK_ERR_INTERNAL'
+}

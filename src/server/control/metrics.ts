@@ -1,0 +1,141 @@
+/**
+ * Metrics exports: Prometheus text exposition (pull) and Gunicorn-named statsd (push).
+ * Both read the ControlServer's enriched snapshot, so numbers match the dashboard.
+ */
+import dgram from 'node:dgram'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { ArbiterSnapshot, ControlEvent } from '../../shared/protocol.js'
+import type { ControlServer } from './control-server.js'
+
+interface Family {
+  name: string
+  type: 'counter' | 'gauge'
+  help: string
+  samples: { labels: Record<string, string | number>; value: number | null }[]
+}
+
+function escapeLabel(v: string | number): string {
+  return String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
+}
+
+function render(families: Family[]): string {
+  const lines: string[] = []
+  for (const f of families) {
+    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`)
+    for (const s of f.samples) {
+      if (s.value === null || !Number.isFinite(s.value)) continue
+      const labels = Object.entries(s.labels)
+        .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+        .join(',')
+      lines.push(`${f.name}${labels ? `{${labels}}` : ''} ${s.value}`)
+    }
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** Prometheus text format 0.0.4 for one snapshot. */
+export function prometheusText(s: ArbiterSnapshot): string {
+  const w = (name: string, type: Family['type'], help: string, pick: (x: ArbiterSnapshot['workers'][number]) => number | null): Family => ({
+    name,
+    type,
+    help,
+    samples: s.workers.map((x) => ({ labels: { pid: x.pid, generation: x.generation }, value: pick(x) })),
+  })
+  return render([
+    w('paddock_requests_total', 'counter', 'Requests completed by the worker.', (x) => x.requests),
+    w('paddock_worker_in_flight', 'gauge', 'Requests whose handler is running.', (x) => x.inFlight),
+    w('paddock_worker_connections', 'gauge', 'Open client connections.', (x) => x.connections),
+    w('paddock_worker_threads_busy', 'gauge', 'Threads running a request.', (x) => x.threadsBusy),
+    w('paddock_worker_cpu_percent', 'gauge', 'CPU use of the worker process, percent of one core.', (x) => x.cpu),
+    w('paddock_worker_rss_bytes', 'gauge', 'Resident set size of the worker process.', (x) => x.rss),
+    {
+      name: 'paddock_listen_queue_depth',
+      type: 'gauge',
+      help: 'Connections waiting in the kernel accept queue.',
+      samples: s.listeners.map((l) => ({ labels: { listener: l.bind }, value: l.queueDepth })),
+    },
+    { name: 'paddock_workers', type: 'gauge', help: 'Live worker processes.', samples: [{ labels: {}, value: s.workers.filter((x) => x.state !== 'exited').length }] },
+    { name: 'paddock_workers_target', type: 'gauge', help: 'Workers wanted.', samples: [{ labels: {}, value: s.targetWorkers }] },
+    { name: 'paddock_generation', type: 'gauge', help: 'Current worker generation.', samples: [{ labels: {}, value: s.generation }] },
+    { name: 'paddock_reloads_total', type: 'counter', help: 'Reloads done.', samples: [{ labels: {}, value: s.counters.reloads }] },
+    { name: 'paddock_worker_timeouts_total', type: 'counter', help: 'Workers killed for silence.', samples: [{ labels: {}, value: s.counters.timeouts }] },
+  ])
+}
+
+export interface MetricsServer {
+  url: string
+  close(): Promise<void>
+}
+
+export function parseHostPort(bind: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(bind.trim())
+  if (!m) throw new Error(`expected HOST:PORT, got "${bind}"`)
+  return { host: m[1] || '127.0.0.1', port: Number(m[2]) }
+}
+
+export async function startMetricsServer(control: ControlServer, bind: string): Promise<MetricsServer> {
+  const { host, port } = parseHostPort(bind)
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+    res.end(prometheusText(control.snapshot()))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  const addr = server.address() as AddressInfo
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/metrics`,
+    close: () => new Promise((r) => server.close(() => r())),
+  }
+}
+
+export interface StatsdOptions {
+  host: string
+  prefix?: string
+  tags?: string
+}
+
+/** Gunicorn's statsd names: requests, request.duration, request.status.<code>, workers, backlog, log.*. */
+export function startStatsd(control: ControlServer, opts: StatsdOptions): { close(): void } {
+  const { host, port } = parseHostPort(opts.host)
+  const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4')
+  sock.unref()
+  const prefix = opts.prefix ? (opts.prefix.endsWith('.') ? opts.prefix : `${opts.prefix}.`) : ''
+  const tags = opts.tags ? `|#${opts.tags}` : ''
+  const send = (name: string, value: number, type: 'c' | 'g' | 'ms') => {
+    const buf = Buffer.from(`${prefix}${name}:${value}|${type}${tags}`)
+    sock.send(buf, port, host, () => {})
+  }
+  const LOG_NAMES: Record<string, string> = { critical: 'log.critical', error: 'log.error', warning: 'log.warning' }
+  const off = control.arbiter.onEvent((e: ControlEvent) => {
+    if (e.type === 'spans') {
+      // spans are sampled, so counters here are a floor; the gauges below are exact
+      for (const sp of e.spans) {
+        send('requests', 1, 'c')
+        send('request.duration', Math.round(sp.durationMs), 'ms')
+        send(`request.status.${sp.status}`, 1, 'c')
+      }
+    } else if (e.type === 'log' && e.stream === 'error' && LOG_NAMES[e.level]) {
+      send(LOG_NAMES[e.level]!, 1, 'c')
+    }
+  })
+  const timer = setInterval(() => {
+    const s = control.snapshot()
+    send('workers', s.workers.filter((w) => w.state !== 'exited').length, 'g')
+    send('backlog', s.listeners.reduce((a, l) => a + (l.queueDepth ?? 0), 0), 'g')
+  }, 1000)
+  timer.unref()
+  return {
+    close: () => {
+      off()
+      clearInterval(timer)
+      sock.close()
+    },
+  }
+}

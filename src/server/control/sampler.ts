@@ -1,0 +1,74 @@
+/**
+ * Process and system figures the engine does not know: per-worker CPU % and RSS
+ * (read straight from /proc: two small reads per pid, far cheaper than spawning ps),
+ * and system load / memory via systeminformation. Sampled at 1 Hz by the control server.
+ */
+import { readFile } from 'node:fs/promises'
+import os from 'node:os'
+import si from 'systeminformation'
+import type { SystemSnapshot } from '../../shared/protocol.js'
+
+const CLK_TCK = 100 // USER_HZ is 100 on every mainstream Linux build
+const PAGE = 4096
+
+interface CpuMark {
+  ticks: number
+  at: number
+}
+
+export interface ProcSample {
+  cpu: number | null
+  rss: number | null
+}
+
+export class ProcSampler {
+  private marks = new Map<number, CpuMark>()
+
+  async sample(pids: number[]): Promise<Map<number, ProcSample>> {
+    const out = new Map<number, ProcSample>()
+    const now = performance.now()
+    await Promise.all(
+      pids.map(async (pid) => {
+        try {
+          const [stat, statm] = await Promise.all([
+            readFile(`/proc/${pid}/stat`, 'utf8'),
+            readFile(`/proc/${pid}/statm`, 'utf8'),
+          ])
+          // comm (field 2) may contain spaces or parens: split after the last ')'
+          const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+          const ticks = Number(rest[11]) + Number(rest[12]) // utime + stime
+          const rss = Number(statm.split(' ')[1]) * PAGE
+          const prev = this.marks.get(pid)
+          this.marks.set(pid, { ticks, at: now })
+          const cpu = prev && now > prev.at ? ((ticks - prev.ticks) / CLK_TCK / ((now - prev.at) / 1000)) * 100 : null
+          out.set(pid, { cpu: cpu === null ? null : Math.max(0, Math.round(cpu * 10) / 10), rss })
+        } catch {
+          out.set(pid, { cpu: null, rss: null })
+        }
+      }),
+    )
+    for (const pid of this.marks.keys()) if (!pids.includes(pid)) this.marks.delete(pid)
+    return out
+  }
+}
+
+export async function sampleSystem(): Promise<SystemSnapshot> {
+  try {
+    const [load, mem] = await Promise.all([si.currentLoad(), si.mem()])
+    return {
+      load1: os.loadavg()[0]!,
+      cpu: Math.round(load.currentLoad * 10) / 10,
+      memTotal: mem.total,
+      memUsed: mem.active,
+      cores: os.availableParallelism(),
+    }
+  } catch {
+    return {
+      load1: os.loadavg()[0]!,
+      cpu: 0,
+      memTotal: os.totalmem(),
+      memUsed: os.totalmem() - os.freemem(),
+      cores: os.availableParallelism(),
+    }
+  }
+}
