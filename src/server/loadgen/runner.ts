@@ -1,0 +1,81 @@
+/**
+ * Child-process entry of the load generator (dist/server/loadgen/runner.js).
+ * Load is generated here, never in Electron main or a worker, so measuring
+ * cannot steal the event loop of what is being measured.
+ *
+ * IPC in:  {type:'start', id, options} | {type:'stop'}
+ * IPC out: {type:'progress', progress} every 250 ms, then {type:'result', result}
+ */
+import autocannon from 'autocannon'
+import type { LoadOptions } from '../../shared/protocol.js'
+import { LoadStats, classifyError } from './stats.js'
+
+export const PROGRESS_MS = 250
+
+type Msg = { type: 'start'; id: number; options: LoadOptions } | { type: 'stop' }
+
+let instance: autocannon.Instance | null = null
+let stats: LoadStats | null = null
+let stopRequested = false
+let finished = false
+
+function send(m: unknown): void {
+  if (process.send) process.send(m)
+}
+
+function finish(): void {
+  if (finished || !stats) return
+  finished = true
+  const o = stats.options
+  // Early = asked to stop, or ended before the duration/amount was reached.
+  const early = stopRequested || (o.amount !== undefined && !o.duration && stats.requests + sumErrors() < o.amount)
+  send({ type: 'result', result: stats.result(early) })
+  // Let the IPC message flush, then leave: autocannon may hold sockets open.
+  setTimeout(() => process.exit(0), 50)
+}
+
+function sumErrors(): number {
+  const e = stats!.errors
+  return e.refused + e.reset + e.timeout + e.other
+}
+
+function start(id: number, o: LoadOptions): void {
+  stats = new LoadStats(id, o)
+  const headers: Record<string, string> = { ...(o.headers ?? {}) }
+  // autocannon has no "keep-alive off" switch. We send `Connection: close`: the
+  // server closes after each response and autocannon's client reconnects, so every
+  // request pays a TCP handshake. Not reconnectRate: 1: in autocannon 9 that path
+  // skips the 'response' event, so nothing would be counted. Known gap: with
+  // `amount` + Connection: close autocannon stops at about half the amount.
+  if (!o.keepAlive) headers.connection = 'close'
+  const opts: autocannon.Options = {
+    url: o.url,
+    method: (o.method ?? 'GET') as autocannon.Request['method'],
+    connections: o.connections,
+    pipelining: 1,
+    timeout: o.timeout ?? 10,
+    headers,
+    body: o.body,
+    ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 10 }),
+    ...(o.rate ? { overallRate: o.rate } : {}),
+  }
+  const inst = autocannon(opts, () => finish())
+  instance = inst
+  inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => stats!.response(status, ms))
+  inst.on('reqError', (err: Error & { code?: string }) => stats!.error(classifyError(err)))
+  const timer = setInterval(() => send({ type: 'progress', progress: stats!.progress(true) }), PROGRESS_MS)
+  timer.unref()
+}
+
+process.on('message', (m: Msg) => {
+  if (m.type === 'start') start(m.id, m.options)
+  else if (m.type === 'stop') {
+    stopRequested = true
+    if (instance) instance.stop()
+    else process.exit(0)
+    // autocannon calls back on stop; this is a backstop if it does not.
+    setTimeout(finish, 1000).unref()
+  }
+})
+// The parent went away: nothing to report to.
+process.on('disconnect', () => process.exit(0))
