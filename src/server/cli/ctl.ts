@@ -1,0 +1,221 @@
+/**
+ * `paddock ctl`: steer a running server over its Unix control socket.
+ * Every failure is one line on stderr and a non-zero exit code.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import type net from 'node:net'
+import { PROTOCOL_VERSION, type ArbiterSnapshot, type ControlCommand, type ServerFrame } from '../../shared/protocol.js'
+import { encodeFrame, FrameDecoder } from '../control/framing.js'
+import { connectUnix, defaultSocketDir, defaultSocketPath } from '../control/unix-socket.js'
+
+const USAGE = `usage: paddock ctl [--socket PATH | --name NAME] COMMAND
+  status | workers [--json] | watch | reload | add [N] | remove [N] | scale N
+  class NAME [--threads N] [--worker-connections N] | kill PID [SIG] | stop [--quick]
+  config get [NAME] | config set NAME VALUE`
+
+class CtlError extends Error {}
+
+function findSocket(name?: string): string {
+  if (name) return defaultSocketPath(name)
+  const dir = defaultSocketDir()
+  let found: string[] = []
+  try {
+    found = fs.readdirSync(dir).filter((f) => f.endsWith('.sock'))
+  } catch {
+    // no directory: nothing running
+  }
+  if (found.length === 0) throw new CtlError(`no control socket found in ${dir}; is paddock running? (or pass --socket PATH)`)
+  if (found.length > 1) throw new CtlError(`several control sockets in ${dir} (${found.join(', ')}); pick one with --socket PATH or --name NAME`)
+  return path.join(dir, found[0]!)
+}
+
+function int(v: string | undefined, what: string): number {
+  const n = Number(v)
+  if (v === undefined || !Number.isInteger(n) || n < 1) throw new CtlError(`${what} must be a positive integer, got "${v ?? ''}"`)
+  return n
+}
+
+function parseValue(v: string): unknown {
+  try {
+    return JSON.parse(v)
+  } catch {
+    return v
+  }
+}
+
+function toCommand(args: string[], flags: Map<string, string | true>): ControlCommand | 'workers' | 'watch' {
+  const [cmd, a, b, c] = args
+  switch (cmd) {
+    case 'status':
+      return { cmd: 'status' }
+    case 'workers':
+      return 'workers'
+    case 'watch':
+      return 'watch'
+    case 'reload':
+      return { cmd: 'reload' }
+    case 'add':
+      return { cmd: 'workers.add', count: a === undefined ? 1 : int(a, 'N') }
+    case 'remove':
+      return { cmd: 'workers.remove', count: a === undefined ? 1 : int(a, 'N') }
+    case 'scale':
+      return { cmd: 'workers.scale', count: int(a, 'N') }
+    case 'class': {
+      if (!a) throw new CtlError('class needs a NAME (sync, gthread, async, native)')
+      const t = flags.get('threads')
+      const wc = flags.get('worker-connections')
+      return {
+        cmd: 'class.set',
+        workerClass: a as never,
+        threads: t === undefined ? undefined : int(String(t), '--threads'),
+        workerConnections: wc === undefined ? undefined : int(String(wc), '--worker-connections'),
+      }
+    }
+    case 'kill':
+      return { cmd: 'workers.kill', pid: int(a, 'PID'), signal: b }
+    case 'stop':
+      return { cmd: 'stop', mode: flags.has('quick') ? 'quick' : 'graceful' }
+    case 'config':
+      if (a === 'get') return { cmd: 'config.get', name: b }
+      if (a === 'set' && b !== undefined && c !== undefined) return { cmd: 'config.set', name: b, value: parseValue(c) }
+      throw new CtlError('use: config get [NAME] | config set NAME VALUE')
+    default:
+      throw new CtlError(cmd ? `unknown command "${cmd}"\n${USAGE}` : USAGE)
+  }
+}
+
+function fmtBytes(n: number | null): string {
+  return n === null ? '-' : `${(n / 1048576).toFixed(1)}M`
+}
+
+export function workersTable(s: ArbiterSnapshot): string {
+  const rows = [['PID', 'GEN', 'CLASS', 'STATE', 'REQS', 'INFLIGHT', 'CONNS', 'THREADS', 'CPU%', 'RSS']]
+  for (const w of s.workers) {
+    rows.push([
+      String(w.pid), String(w.generation), w.workerClass, w.state, String(w.requests), String(w.inFlight),
+      String(w.connections), `${w.threadsBusy}/${w.threadsTotal}`, w.cpu === null ? '-' : w.cpu.toFixed(1), fmtBytes(w.rss),
+    ])
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+}
+
+function statusText(s: ArbiterSnapshot): string {
+  const q = s.listeners.map((l) => `${l.bind} (queue ${l.queueDepth ?? '-'})`).join(', ')
+  return [
+    `${s.name} pid ${s.pid}: ${s.state}, generation ${s.generation}, ${s.workerClass}`,
+    `workers ${s.workers.filter((w) => w.state !== 'exited').length}/${s.targetWorkers}, requests ${s.counters.requests}, ${s.rates.requestsPerSec.toFixed(1)} req/s`,
+    `listening: ${q}`,
+  ].join('\n')
+}
+
+/** A connected, welcomed session over the control socket. */
+async function open(sockPath: string, onFrame?: (f: ServerFrame) => void): Promise<{ sock: net.Socket; call(c: ControlCommand): Promise<ServerFrame & { type: 'result' }> }> {
+  let sock: net.Socket
+  try {
+    sock = await connectUnix(sockPath)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new CtlError(`cannot connect to ${sockPath}: ${code === 'ECONNREFUSED' ? 'connection refused (stale socket? is paddock running?)' : code === 'ENOENT' ? 'no such socket' : String(code ?? err)}`)
+  }
+  const dec = new FrameDecoder()
+  const pending = new Map<number, (f: ServerFrame & { type: 'result' }) => void>()
+  let welcome: (() => void) | null = null
+  let fatal: (e: Error) => void = () => {}
+  const failed = new Promise<never>((_, rej) => (fatal = rej))
+  failed.catch(() => {})
+  sock.on('data', (chunk) => {
+    let frames: ServerFrame[]
+    try {
+      frames = dec.push(chunk) as ServerFrame[]
+    } catch (e) {
+      fatal(new CtlError(`bad frame from server: ${(e as Error).message}`))
+      return
+    }
+    for (const f of frames) {
+      if (f.type === 'welcome') welcome?.()
+      else if (f.type === 'error') fatal(new CtlError(f.error.message))
+      else if (f.type === 'result') pending.get(f.id)?.(f)
+      onFrame?.(f)
+    }
+  })
+  sock.on('close', () => fatal(new CtlError('the server closed the connection')))
+  sock.on('error', (e) => fatal(new CtlError(`control socket error: ${e.message}`)))
+  sock.write(encodeFrame({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'paddock-ctl' }))
+  await Promise.race([new Promise<void>((r) => (welcome = r)), failed])
+  let nextId = 1
+  return {
+    sock,
+    call: (command) => {
+      const id = nextId++
+      const p = new Promise<ServerFrame & { type: 'result' }>((r) => pending.set(id, r))
+      sock.write(encodeFrame({ type: 'command', id, command }))
+      return Promise.race([p, failed])
+    },
+  }
+}
+
+export async function runCtl(argv: string[]): Promise<number> {
+  const args: string[] = []
+  const flags = new Map<string, string | true>()
+  const valued = new Set(['socket', 'name', 'threads', 'worker-connections'])
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined]
+      if (valued.has(k)) flags.set(k, v ?? argv[++i] ?? '')
+      else flags.set(k, true)
+    } else args.push(a)
+  }
+  let sock: net.Socket | undefined
+  try {
+    if (flags.has('help') || args.length === 0) {
+      process.stdout.write(USAGE + '\n')
+      return args.length === 0 && !flags.has('help') ? 2 : 0
+    }
+    const what = toCommand(args, flags)
+    const sockPath = typeof flags.get('socket') === 'string' ? String(flags.get('socket')) : findSocket(flags.get('name') as string | undefined)
+    if (what === 'watch') return await watch(sockPath)
+    const s = await open(sockPath)
+    sock = s.sock
+    const res = await s.call(what === 'workers' ? { cmd: 'status' } : what)
+    if (!res.result.ok) throw new CtlError(`${res.result.error.message} (${res.result.error.code})`)
+    const data = res.result.data
+    if (flags.has('json')) process.stdout.write(JSON.stringify(what === 'workers' ? (data as ArbiterSnapshot).workers : data, null, 2) + '\n')
+    else if (what === 'workers') process.stdout.write(workersTable(data as ArbiterSnapshot) + '\n')
+    else if (typeof what === 'object' && what.cmd === 'status') process.stdout.write(statusText(data as ArbiterSnapshot) + '\n')
+    else if (typeof what === 'object' && what.cmd === 'config.get') {
+      const list = Array.isArray(data) ? data : [data]
+      for (const s2 of list as { name: string; value: unknown; source: string }[]) process.stdout.write(`${s2.name} = ${JSON.stringify(s2.value)}  (${s2.source})\n`)
+    } else process.stdout.write((res.result.message ?? 'ok') + '\n')
+    return 0
+  } catch (err) {
+    process.stderr.write(`paddock ctl: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`)
+    if (err instanceof CtlError && err.message.includes('\n')) process.stderr.write(err.message.split('\n').slice(1).join('\n') + '\n')
+    return 1
+  } finally {
+    sock?.destroy()
+  }
+}
+
+/** Live table, redrawn on each snapshot; Ctrl-C exits 0. */
+async function watch(sockPath: string): Promise<number> {
+  let last = 0
+  const s = await open(sockPath, (f) => {
+    if (f.type !== 'snapshot' || Date.now() - last < 250) return
+    last = Date.now()
+    process.stdout.write('\x1b[H\x1b[2J' + statusText(f.snapshot) + '\n\n' + workersTable(f.snapshot) + '\n')
+  })
+  return new Promise<number>((resolve) => {
+    const done = (code: number) => {
+      s.sock.destroy()
+      resolve(code)
+    }
+    process.once('SIGINT', () => done(0))
+    s.sock.on('close', () => {
+      process.stderr.write('paddock ctl: the server closed the connection\n')
+      done(1)
+    })
+  })
+}

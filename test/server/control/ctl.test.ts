@@ -1,0 +1,50 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEMO, runCli, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
+
+const dirs: string[] = []
+afterEach(async () => {
+  await stopAll()
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+})
+
+function tmp(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-ctl-'))
+  dirs.push(d)
+  return d
+}
+
+describe('paddock ctl against a real arbiter', () => {
+  it('lists workers, scales, and reports command errors on one line', async () => {
+    const sock = path.join(tmp(), 'p.sock')
+    const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '2', '--control-socket', sock, DEMO], { bind: false })
+    const pids = await waitForWorkers(p, 2)
+    const deadline = Date.now() + 10_000
+    while (!fs.existsSync(sock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(fs.statSync(sock).mode & 0o777).toBe(0o600)
+
+    const w = await runCli(['ctl', '--socket', sock, 'workers', '--json'])
+    expect(w.code).toBe(0)
+    const listed = (JSON.parse(w.stdout) as { pid: number }[]).map((x) => x.pid)
+    for (const pid of pids) expect(listed).toContain(pid)
+
+    const add = await runCli(['ctl', '--socket', sock, 'add', '1'])
+    expect(add.code).toBe(0)
+    expect(add.stdout).toMatch(/target workers: 3/)
+    await waitForWorkers(p, 3)
+
+    const kill = await runCli(['ctl', '--socket', sock, 'kill', '1'])
+    expect(kill.code).not.toBe(0)
+    expect(kill.stderr.trim().split('\n')).toHaveLength(1)
+    expect(kill.stderr).toMatch(/PADDOCK_ERR_NO_SUCH_WORKER/)
+  })
+
+  it('fails with one line when there is no such socket', async () => {
+    const r = await runCli(['ctl', '--socket', path.join(tmp(), 'none.sock'), 'status'])
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/cannot connect/)
+  })
+})
