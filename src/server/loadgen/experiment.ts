@@ -1,0 +1,90 @@
+/**
+ * Experiments: run the same load against several worker classes / sizes in turn
+ * and explain the measured numbers with a queueing model the student can check.
+ */
+import type { ArbiterApi } from '../arbiter/api.js'
+import type { ExperimentOptions, ExperimentResult, ExperimentSubject, LoadOptions, LoadProgress } from '../../shared/protocol.js'
+import { startLoad } from './index.js'
+
+const DEFAULT_MS: Record<string, number> = { '/io': 100, '/cpu': 10, '/block': 100 }
+
+/** Resolve a path such as `/io?ms=100` against the arbiter's first TCP listener. */
+export function resolveUrl(url: string, api: ArbiterApi): string {
+  if (!url.startsWith('/')) return url
+  const l = api.snapshot().listeners.find((x) => x.kind === 'tcp' && x.port)
+  if (!l) throw new Error('no TCP listener to send load to; give a full URL')
+  const host = l.host && l.host.includes(':') ? `[${l.host}]` : l.host === '0.0.0.0' || !l.host ? '127.0.0.1' : l.host
+  return `http://${host}:${l.port}${url}`
+}
+
+async function waitReady(api: ArbiterApi, s: ExperimentSubject, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const snap = api.snapshot()
+    const ready = snap.workers.filter((w) => w.state === 'ready' && w.generation === snap.generation && w.workerClass === s.workerClass).length
+    const others = snap.workers.filter((w) => w.state !== 'exited' && w.generation !== snap.generation).length
+    if (snap.reload === null && ready >= s.workers && others === 0) return
+    if (Date.now() > end) throw new Error(`workers not ready after ${timeoutMs / 1000} s (${ready}/${s.workers} ready)`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+export async function runExperiment(
+  options: ExperimentOptions,
+  api: ArbiterApi,
+  onProgress: (subject: ExperimentSubject, p: LoadProgress) => void = () => {},
+): Promise<{ results: ExperimentResult[]; explanation: string }> {
+  const results: ExperimentResult[] = []
+  for (const subject of options.subjects) {
+    const out = await api.setWorkerClass(subject.workerClass, { threads: subject.threads, workerConnections: subject.workerConnections })
+    if (!out.ok) throw new Error(`switching to ${subject.workerClass} failed: ${out.error ?? 'unknown error'}`)
+    api.scaleTo(subject.workers)
+    await waitReady(api, subject)
+    const load: LoadOptions = { ...options.load, url: resolveUrl(options.load.url, api) }
+    const h = startLoad(load, (p) => onProgress(subject, p))
+    results.push({ subject, result: await h.done })
+  }
+  return { results, explanation: explain(options.load, results) }
+}
+
+/** How many requests one subject can have in service at once for this workload, and why. */
+export function capacity(load: LoadOptions, s: ExperimentSubject): { slots: number; why: string } {
+  const path = new URL(load.url, 'http://x').pathname
+  const threads = s.threads ?? 1
+  const conns = s.workerConnections ?? 1000
+  if (s.workerClass === 'sync') return { slots: s.workers, why: `${s.workers} workers × 1 request each` }
+  if (s.workerClass === 'gthread') return { slots: s.workers * threads, why: `${s.workers} workers × ${threads} threads` }
+  // async / native: waiting does not hold the loop, blocking or burning CPU does.
+  if (path === '/io') return { slots: s.workers * conns, why: `${s.workers} workers × ${conns} connections (waiting does not block the loop)` }
+  return { slots: s.workers, why: `${s.workers} workers (${path} holds the event loop)` }
+}
+
+/** A paragraph built only from the workload parameters and the measured results. */
+export function explain(load: LoadOptions, results: ExperimentResult[]): string {
+  if (results.length === 0) return 'No subjects were run.'
+  const u = new URL(load.url, 'http://x')
+  const raw = u.searchParams.get('ms')
+  const ms = raw !== null && Number.isFinite(Number(raw)) ? Number(raw) : DEFAULT_MS[u.pathname]
+  const parts: string[] = []
+  for (const { subject: s, result: r } of results) {
+    const secs = Math.max(0.001, (r.finishedAt - r.startedAt) / 1000)
+    const measured = r.requests / secs
+    let line = `${s.workerClass} (${s.workers} workers${s.threads ? `, ${s.threads} threads` : ''}): ${measured.toFixed(1)} req/s measured, p99 ${r.latency.p99} ms`
+    if (ms) {
+      const c = capacity(load, s)
+      // Little's law: throughput <= requests in service / time per request.
+      const bySlots = c.slots / (ms / 1000)
+      const byClients = load.connections / (ms / 1000)
+      const cap = Math.min(bySlots, byClients, load.rate ?? Infinity)
+      const limit = cap === bySlots ? `${c.why} / ${ms / 1000} s` : cap === byClients ? `${load.connections} connections / ${ms / 1000} s` : `the offered rate`
+      line += `; the model caps it at ${cap.toFixed(0)} req/s (${limit})`
+    }
+    parts.push(line + '.')
+  }
+  const best = [...results].sort((a, b) => b.result.requests / (b.result.finishedAt - b.result.startedAt) - a.result.requests / (a.result.finishedAt - a.result.startedAt))[0]
+  let why = ''
+  if (u.pathname === '/io') why = ' Waiting for I/O costs no CPU, so the model that keeps the most requests waiting at once wins.'
+  else if (u.pathname === '/block') why = ' A blocking call holds its thread, so only separate threads or processes run such requests in parallel.'
+  else if (u.pathname === '/cpu') why = ' CPU work is bounded by cores: beyond one busy thread per core, more concurrency adds only queueing.'
+  return `${parts.join(' ')} Winner: ${best.subject.workerClass} with ${best.subject.workers} workers.${why}`
+}
