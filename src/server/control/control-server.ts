@@ -167,18 +167,12 @@ export class ControlServer {
 
   private async sampleLoop(): Promise<void> {
     if (this.closed) return
-    try {
-      const [procs, system, queues] = await Promise.all([
-        this.sampler.sample(this.arbiter.workerPids()),
-        sampleSystem(),
-        readListenQueues(),
-      ])
-      this.procs = procs
-      this.system = system
-      this.queues = queues
-    } catch {
-      // keep the previous samples
-    }
+    // Cheap /proc reads land first; systeminformation can take a while on its first call.
+    await Promise.all([
+      this.sampler.sample(this.arbiter.workerPids()).then((p) => (this.procs = p)).catch(() => {}),
+      readListenQueues().then((q) => (this.queues = q)).catch(() => {}),
+      sampleSystem().then((s) => (this.system = s)).catch(() => {}),
+    ])
     if (this.closed) return
     this.sampleTimer = setTimeout(() => void this.sampleLoop(), this.sampleMs)
     this.sampleTimer.unref()
