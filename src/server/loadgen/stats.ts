@@ -56,7 +56,9 @@ export class LoadStats {
     return this.seconds[i]
   }
 
-  response(status: number, ms: number): void {
+  response(status: number, rawMs: number): void {
+    // autocannon reports fractional ms; two decimals are all a reader can use.
+    const ms = Math.round(rawMs * 100) / 100
     this.requests++
     this.latencies.push(ms)
     this.statusCodes[String(status)] = (this.statusCodes[String(status)] ?? 0) + 1

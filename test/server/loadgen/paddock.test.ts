@@ -1,0 +1,41 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startLoad } from '../../../dist/server/loadgen/index.js'
+import { DEMO, startPaddock, stopAll } from '../../helpers/proc.js'
+
+let dir: string | null = null
+const pids: number[] = []
+afterEach(async () => {
+  for (const pid of pids.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {}
+  }
+  await stopAll()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+  dir = null
+})
+
+function lines(file: string): number {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0
+}
+
+describe('load against a real paddock', () => {
+  it('request count matches the access log', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'paddock-lg-'))
+    const log = join(dir, 'access.log')
+    const p = await startPaddock(['-w', '2', '--access-logfile', log, DEMO])
+    const h = startLoad({ url: `http://127.0.0.1:${p.port}/io?ms=10`, connections: 4, duration: 1, keepAlive: true })
+    if (h.pid) pids.push(h.pid)
+    const r = await h.done
+    expect(r.requests).toBeGreaterThan(20)
+    // The access log is written after the response; give the workers a moment.
+    const end = Date.now() + 3000
+    while (lines(log) < r.requests && Date.now() < end) await new Promise((res) => setTimeout(res, 100))
+    // At the end of the duration up to one request per connection may be in flight.
+    expect(Math.abs(lines(log) - r.requests)).toBeLessThanOrEqual(4)
+    expect(r.errors.non2xx).toBe(0)
+  })
+})
