@@ -8,9 +8,11 @@ import { ControlServer } from './control-server.js'
 import { startMetricsServer } from './metrics.js'
 import { startStatsd } from './metrics.js'
 import { startUnixSocket } from './unix-socket.js'
+import { startWebServer } from './web-server.js'
 
 export { ControlServer } from './control-server.js'
 export { startUnixSocket, defaultSocketDir, defaultSocketPath } from './unix-socket.js'
+export { startWebServer } from './web-server.js'
 export { prometheusText, startMetricsServer, startStatsd } from './metrics.js'
 
 export interface ControlPlaneSettings {
@@ -21,12 +23,14 @@ export interface ControlPlaneSettings {
   statsd_host?: string | null
   statsd_prefix?: string
   dogstatsd_tags?: string
+  dashboard?: boolean
 }
 
 export interface ControlPlane {
   control: ControlServer
   socketPath: string | null
   metricsUrl: string | null
+  dashboardUrl: string | null
   close(): Promise<void>
 }
 
@@ -35,6 +39,7 @@ export async function startControlPlane(arbiter: ArbiterApi, settings: ControlPl
   const closers: (() => unknown)[] = [() => control.close()]
   let socketPath: string | null = null
   let metricsUrl: string | null = null
+  let dashboardUrl: string | null = null
   try {
     if (!settings.no_control_socket) {
       const sock = await startUnixSocket(control, { path: settings.control_socket ?? undefined, name: settings.name ?? undefined })
@@ -50,6 +55,13 @@ export async function startControlPlane(arbiter: ArbiterApi, settings: ControlPl
       const s = startStatsd(control, { host: settings.statsd_host, prefix: settings.statsd_prefix, tags: settings.dogstatsd_tags })
       closers.push(() => s.close())
     }
+    if (settings.dashboard) {
+      const web = await startWebServer(control)
+      dashboardUrl = web.url
+      // the token is the credential: print it to the terminal of whoever started the server
+      process.stderr.write(`paddock dashboard: ${web.url}\n`)
+      closers.push(() => web.close())
+    }
   } catch (err) {
     for (const c of closers.reverse()) await c()
     throw err
@@ -58,6 +70,7 @@ export async function startControlPlane(arbiter: ArbiterApi, settings: ControlPl
     control,
     socketPath,
     metricsUrl,
+    dashboardUrl,
     close: async () => {
       for (const c of closers.reverse()) await c()
     },

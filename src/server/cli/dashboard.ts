@@ -1,0 +1,61 @@
+/**
+ * `paddock dashboard [OPTIONS] [MODULE]`: host an arbiter in-process and serve the browser UI;
+ * `paddock dashboard --attach SOCKET`: serve the UI for an arbiter started elsewhere.
+ * --port N chooses the dashboard port (default: ephemeral). Other options go to the arbiter.
+ */
+import { fileURLToPath } from 'node:url'
+import { describeError } from '../errors.js'
+import { startWebServer } from '../control/web-server.js'
+import { unixRelay } from '../control/relay.js'
+
+const DEMO = fileURLToPath(new URL('../../../resources/demo/app.mjs', import.meta.url))
+
+function takeFlag(argv: string[], name: string): string | undefined {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+  if (i < 0) return undefined
+  const a = argv[i]!
+  const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1]
+  argv.splice(i, a.includes('=') ? 1 : 2)
+  return v
+}
+
+export async function runDashboard(argvIn: string[]): Promise<number> {
+  const argv = [...argvIn]
+  try {
+    const portFlag = takeFlag(argv, 'port')
+    const port = portFlag === undefined ? 0 : Number(portFlag)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${portFlag}"`)
+    const attach = takeFlag(argv, 'attach')
+    if (attach) {
+      const web = await startWebServer(unixRelay(attach), { port })
+      process.stdout.write(`paddock dashboard (attached to ${attach}): ${web.url}\n`)
+      await new Promise<void>((resolve) => process.once('SIGINT', resolve))
+      await web.close()
+      return 0
+    }
+    const { resolveConfig } = await import('../config/resolve.js')
+    const { Arbiter } = await import('../arbiter/index.js')
+    const { startControlPlane } = await import('../control/index.js')
+    const hasBind = argv.some((a) => a === '-b' || a.startsWith('--bind'))
+    const args = [...(hasBind ? [] : ['-b', '127.0.0.1:8000']), ...argv]
+    // Let the config parser say whether an app was given; fall back to the demo app.
+    let config = await resolveConfig(args)
+    if (!config.app) config = await resolveConfig([...args, DEMO])
+    const arbiter = new Arbiter(config)
+    await arbiter.start()
+    const plane = await startControlPlane(arbiter, { ...(config.settings as Record<string, never>), dashboard: false })
+    const web = await startWebServer(plane.control, { port })
+    process.stdout.write(`paddock dashboard: ${web.url}\n`)
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+    await web.close()
+    await plane.close()
+    await arbiter.stop('graceful')
+    return 0
+  } catch (err) {
+    process.stderr.write(`paddock dashboard: ${describeError(err)}\n`)
+    return 1
+  }
+}

@@ -1,0 +1,122 @@
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { ControlServer } from '../../../src/server/control/control-server.js'
+import { startWebServer, type WebServer } from '../../../src/server/control/web-server.js'
+import { fakeArbiter } from './fake-arbiter.js'
+import { startUnixSocket } from '../../../src/server/control/unix-socket.js'
+import { unixRelay } from '../../../src/server/control/relay.js'
+
+const cleanup: (() => unknown)[] = []
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c()
+})
+
+async function setup(): Promise<WebServer> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-web-'))
+  fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>x</title>')
+  fs.writeFileSync(path.join(root, 'app.js'), 'console.log(1)')
+  cleanup.push(() => fs.rmSync(root, { recursive: true, force: true }))
+  const control = new ControlServer(fakeArbiter(), { rateHz: 10 })
+  cleanup.push(() => control.close())
+  const web = await startWebServer(control, { root })
+  cleanup.push(() => web.close())
+  return web
+}
+
+/** Opens a socket with given headers and first message; resolves with what happened. */
+function tryWs(web: WebServer, opts: { host?: string; origin?: string | null; hello?: unknown }) {
+  return new Promise<{ refused?: number; closeCode?: number; reason?: string; frames: any[] }>((resolve) => {
+    const headers: Record<string, string> = { host: opts.host ?? `127.0.0.1:${web.port}` }
+    const ws = new WebSocket(`ws://127.0.0.1:${web.port}/ws`, {
+      headers,
+      ...(opts.origin === null ? {} : { origin: opts.origin ?? `http://127.0.0.1:${web.port}` }),
+    })
+    cleanup.push(() => ws.terminate())
+    const frames: any[] = []
+    ws.on('unexpected-response', (_req, res) => resolve({ refused: res.statusCode, frames }))
+    ws.on('error', () => {})
+    ws.on('open', () => ws.send(JSON.stringify(opts.hello)))
+    ws.on('message', (d) => {
+      frames.push(JSON.parse(String(d)))
+      if (frames[0]?.type === 'welcome') resolve({ frames })
+    })
+    ws.on('close', (code, reason) => resolve({ closeCode: code, reason: String(reason), frames }))
+  })
+}
+
+function get(web: WebServer, p: string, host?: string) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: web.port, path: p, headers: { host: host ?? `127.0.0.1:${web.port}` } }, (res) => {
+        let body = ''
+        res.on('data', (d) => (body += d))
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
+      })
+      .on('error', reject)
+  })
+}
+
+describe('dashboard web server', () => {
+  it('prints a loopback URL with a random token', async () => {
+    const web = await setup()
+    expect(web.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${web.port}/#token=[A-Za-z0-9_-]{20,}$`))
+  })
+
+  it('accepts the right Host, Origin and token', async () => {
+    const web = await setup()
+    const r = await tryWs(web, { hello: { type: 'hello', protocol: 1, client: 't', token: web.token } })
+    expect(r.frames[0].type).toBe('welcome')
+    const r2 = await tryWs(web, { host: `localhost:${web.port}`, origin: `http://localhost:${web.port}`, hello: { type: 'hello', protocol: 1, client: 't', token: web.token } })
+    expect(r2.frames[0].type).toBe('welcome')
+  })
+
+  it('refuses a wrong Host, a foreign or missing Origin, a missing or wrong token', async () => {
+    const web = await setup()
+    const hello = { type: 'hello', protocol: 1, client: 't', token: web.token }
+    expect((await tryWs(web, { host: `evil.example:${web.port}`, hello })).refused).toBe(403)
+    expect((await tryWs(web, { origin: 'http://evil.example', hello })).refused).toBe(403)
+    expect((await tryWs(web, { origin: null, hello })).refused).toBe(403)
+    const noToken = await tryWs(web, { hello: { type: 'hello', protocol: 1, client: 't' } })
+    expect(noToken.closeCode).toBe(4401)
+    expect(noToken.reason).toMatch(/token/)
+    expect(noToken.frames[0].error.code).toBe('PADDOCK_ERR_AUTH')
+    const wrong = await tryWs(web, { hello: { ...hello, token: 'x'.repeat(web.token.length) } })
+    expect(wrong.closeCode).toBe(4401)
+    const cmdFirst = await tryWs(web, { hello: { type: 'command', id: 1, command: { cmd: 'workers.add' } } })
+    expect(cmdFirst.closeCode).toBe(4401)
+  })
+
+  it('serves static files with types and CSP, and no traversal', async () => {
+    const web = await setup()
+    const idx = await get(web, '/')
+    expect(idx.status).toBe(200)
+    expect(idx.headers['content-type']).toMatch(/text\/html/)
+    expect(idx.headers['content-security-policy']).toMatch(/default-src 'self'/)
+    expect((await get(web, '/app.js')).headers['content-type']).toMatch(/javascript/)
+    expect((await get(web, '/../../../../etc/passwd')).status).toBe(404)
+    expect((await get(web, '/%2e%2e/%2e%2e/%2e%2e/etc/passwd')).status).toBe(404)
+    expect((await get(web, '/', 'evil.example')).status).toBe(403)
+  })
+})
+
+describe('dashboard --attach relay', () => {
+  it('relays an authenticated browser session to the control socket', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-relay-'))
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const control = new ControlServer(fakeArbiter(), { rateHz: 10 })
+    cleanup.push(() => control.close())
+    const sock = await startUnixSocket(control, { path: path.join(dir, 'a.sock') })
+    cleanup.push(() => sock.close())
+    const web = await startWebServer(unixRelay(sock.path), { root: dir })
+    cleanup.push(() => web.close())
+    const r = await tryWs(web, { hello: { type: 'hello', protocol: 1, client: 't', token: web.token } })
+    expect(r.frames[0].type).toBe('welcome')
+    expect(r.frames[0].snapshot.workers[0].pid).toBe(process.pid)
+    const bad = await tryWs(web, { hello: { type: 'hello', protocol: 1, client: 't', token: 'nope' } })
+    expect(bad.closeCode).toBe(4401)
+  })
+})
