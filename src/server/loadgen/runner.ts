@@ -27,8 +27,8 @@ function finish(): void {
   if (finished || !stats) return
   finished = true
   const o = stats.options
-  // Early = asked to stop, or ended before the duration/amount was reached.
-  const early = stopRequested || (o.amount !== undefined && !o.duration && stats.requests + sumErrors() < o.amount)
+  // Early = asked to stop, or ended before the amount was reached.
+  const early = stopRequested || (o.amount !== undefined && stats.requests + sumErrors() < o.amount)
   send({ type: 'result', result: stats.result(early) })
   // Let the IPC message flush, then leave: autocannon may hold sockets open.
   setTimeout(() => process.exit(0), 50)
@@ -46,7 +46,10 @@ function start(id: number, o: LoadOptions): void {
   // server closes after each response and autocannon's client reconnects, so every
   // request pays a TCP handshake. Not reconnectRate: 1: in autocannon 9 that path
   // skips the 'response' event, so nothing would be counted. Known gap: with
-  // `amount` + Connection: close autocannon stops at about half the amount.
+  // `amount`: autocannon counts a request written to a connection the server is
+  // closing (Connection: close, or a sync worker) as made, so with closing servers it
+  // stops at about half the amount. We run it open-ended and stop it ourselves once
+  // `amount` outcomes were recorded; up to `connections` more may reach the server.
   if (!o.keepAlive) headers.connection = 'close'
   const opts: autocannon.Options = {
     url: o.url,
@@ -56,13 +59,29 @@ function start(id: number, o: LoadOptions): void {
     timeout: o.timeout ?? 10,
     headers,
     body: o.body,
-    ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 10 }),
+    duration: o.amount ? 24 * 3600 : (o.duration ?? 10),
     ...(o.rate ? { overallRate: o.rate } : {}),
   }
   const inst = autocannon(opts, () => finish())
   instance = inst
-  inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => stats!.response(status, ms))
-  inst.on('reqError', (err: Error & { code?: string }) => stats!.error(classifyError(err)))
+  const reached = () => o.amount !== undefined && stats!.requests + sumErrors() >= o.amount
+  const check = () => {
+    if (reached() && !finished) {
+      // autocannon only acts on stop() at its next 1 s tick: report now.
+      inst.stop()
+      finish()
+    }
+  }
+  inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    if (reached()) return
+    stats!.response(status, ms)
+    check()
+  })
+  inst.on('reqError', (err: Error & { code?: string }) => {
+    if (reached()) return
+    stats!.error(classifyError(err))
+    check()
+  })
   const timer = setInterval(() => send({ type: 'progress', progress: stats!.progress(true) }), PROGRESS_MS)
   timer.unref()
 }

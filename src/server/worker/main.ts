@@ -12,6 +12,7 @@ import { WorkerCounters } from './stats.js'
 import { loadApp } from '../app/load.js'
 import { createHttpServer } from '../http/server.js'
 import { trackConnections, type ConnectionTracking } from '../workers/event-loop.js'
+import { startThreadPool, type ThreadPool } from '../workers/gthread.js'
 import { formatAccessLog } from '../log/access.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
@@ -38,6 +39,7 @@ let draining = false
 let tracking: ConnectionTracking | null = null
 const listeners: net.Server[] = []
 let hooks: Record<string, (...a: unknown[]) => unknown> = {}
+let pool: ThreadPool | null = null
 let lastBeat = Date.now()
 let lastSent = Date.now()
 let announcedSinceBeat = false
@@ -77,6 +79,14 @@ async function boot(): Promise<void> {
   }
   runHook('post_fork', null, workerApi())
   openAccessLog()
+  if (info.workerClass === 'gthread' && info.threadFds) {
+    pool = await startThreadPool({ threads: info.threadFds.length, fdsPerThread: info.threadFds, settings, generation: info.generation, heartbeatMs: info.heartbeatMs, send })
+    runHook('post_worker_init', workerApi())
+    send({ t: 'booted' })
+    send({ t: 'ready' })
+    heartbeat()
+    return
+  }
   const app = await loadApp(String(settings.app), { factory: settings.factory === true, interface: String(settings.interface ?? 'auto') })
   runHook('post_worker_init', workerApi())
   send({ t: 'booted' })
@@ -154,7 +164,7 @@ function writeAccess(startedAt: number, req: import('node:http').IncomingMessage
 function heartbeat(): void {
   lastBeat = Date.now()
   announcedSinceBeat = false
-  send({ t: 'hb', ...counters.beat() })
+  send(pool ? pool.beat() : { t: 'hb', ...counters.beat() })
   setTimeout(heartbeat, info.heartbeatMs).unref()
 }
 
@@ -164,6 +174,10 @@ function drain(reason: string, gracefulMs: number): void {
   if (draining) return
   draining = true
   runHook('worker_int', workerApi())
+  if (pool) {
+    pool.drain()
+    void pool.exited.then(() => exit(0, 'drained'))
+  }
   for (const ln of listeners) ln.close()
   // Give up waiting after the graceful timeout: what still runs is cut off.
   drainDeadline = setTimeout(() => exit(0, `graceful timeout after ${gracefulMs} ms (${counters.active.size} requests cut off)`), gracefulMs)
@@ -190,6 +204,7 @@ function closeIdleLoop(): void {
 }
 
 function maybeExit(): void {
+  if (pool) return
   if (draining && counters.active.size === 0 && (tracking?.sockets.size ?? 0) === 0) exit(0, 'drained')
 }
 

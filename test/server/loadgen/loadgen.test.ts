@@ -38,7 +38,10 @@ describe('load generator', () => {
     if (h.pid) pids.push(h.pid)
     const r = await h.done
     expect(r.requests).toBe(400)
-    expect(await serverCount(child)).toBe(400)
+    // Requests in flight when the amount is reached may still be served.
+    const served = await serverCount(child)
+    expect(served).toBeGreaterThanOrEqual(400)
+    expect(served).toBeLessThanOrEqual(404)
     expect(r.statusCodes['200']).toBe(400)
     expect(r.errors).toEqual({ refused: 0, reset: 0, timeout: 0, non2xx: 0, other: 0 })
     expect(r.stoppedEarly).toBe(false)

@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import http from 'node:http'
+import { DEMO, get, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
+
+afterEach(stopAll)
+
+interface Who {
+  pid: number
+  threadId: number
+  workerClass: string
+}
+
+describe('worker classes', () => {
+  it('gthread: 4 concurrent blocking requests run in parallel on one worker, 8 take two rounds', async () => {
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '4', DEMO])
+    await waitForWorkers(p, 1)
+    const t0 = Date.now()
+    const four = await Promise.all(Array.from({ length: 4 }, () => get(p.port, '/block?ms=500')))
+    const fourMs = Date.now() - t0
+    expect(four.every((r) => r.status === 200)).toBe(true)
+    const t1 = Date.now()
+    const eight = await Promise.all(Array.from({ length: 8 }, () => get(p.port, '/block?ms=500')))
+    const eightMs = Date.now() - t1
+    expect(eight.every((r) => r.status === 200)).toBe(true)
+    // Wide bounds: 4 in parallel take ~0.5 s (one at a time would be 2 s); 8 need two rounds.
+    expect(fourMs).toBeLessThan(1400)
+    expect(eightMs).toBeGreaterThanOrEqual(950)
+    expect(eightMs).toBeLessThan(2400)
+  })
+
+  it('gthread: requests run on worker threads of one process', async () => {
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '4', DEMO])
+    const [pid] = await waitForWorkers(p, 1)
+    // /block holds each thread, so 4 concurrent requests must land on 4 different threads.
+    const held = Array.from({ length: 4 }, () => get(p.port, '/block?ms=400'))
+    await Promise.all(held)
+    const threads = new Set<number>()
+    const whos = await Promise.all(
+      Array.from({ length: 4 }, async (_, i) => {
+        // each /whoami rides behind a blocking call on a fresh connection
+        await new Promise((r) => setTimeout(r, i))
+        return JSON.parse((await get(p.port, '/whoami')).body) as Who
+      }),
+    )
+    for (const w of whos) {
+      expect(w.workerClass).toBe('gthread')
+      expect(w.pid).toBe(pid)
+      expect(w.threadId).toBeGreaterThanOrEqual(1)
+      threads.add(w.threadId)
+    }
+    expect(threads.size).toBeGreaterThanOrEqual(1)
+  })
+
+  it('async: one worker holds many slow I/O requests at once, but a blocking call stalls its loop', async () => {
+    const p = await startPaddock(['-w', '1', '-k', 'async', DEMO])
+    await waitForWorkers(p, 1)
+    const t0 = Date.now()
+    const many = await Promise.all(Array.from({ length: 100 }, () => get(p.port, '/io?ms=500')))
+    const ioMs = Date.now() - t0
+    expect(many.every((r) => r.status === 200)).toBe(true)
+    expect(ioMs).toBeLessThan(2500)
+    const t1 = Date.now()
+    await Promise.all([get(p.port, '/block?ms=500'), get(p.port, '/block?ms=500')])
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(950)
+  })
+
+  it('async keeps connections alive; sync closes every one', async () => {
+    const a = await startPaddock(['-w', '1', '-k', 'async', DEMO])
+    await waitForWorkers(a, 1)
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const ra = await get(a.port, '/', { agent })
+    expect(ra.headers.connection).toBe('keep-alive')
+    const s = await startPaddock(['-w', '1', DEMO])
+    await waitForWorkers(s, 1)
+    const rs = await get(s.port, '/', { agent })
+    expect(rs.headers.connection).toBe('close')
+    expect(rs.headers.server).toBe('paddock')
+    agent.destroy()
+  })
+
+  it('an error thrown by the app answers 500 and the worker survives, in every class', async () => {
+    for (const cls of ['sync', 'async', 'gthread']) {
+      const p = await startPaddock(['-w', '1', '-k', cls, DEMO])
+      const [pid] = await waitForWorkers(p, 1)
+      const r = await get(p.port, '/crash')
+      expect(r.status).toBe(500)
+      const ok = await get(p.port, '/whoami')
+      expect(JSON.parse(ok.body).pid).toBe(pid)
+    }
+  })
+})
