@@ -7,14 +7,26 @@ import type { IncomingMessage } from 'node:http'
 
 const SECURE_SCHEME_HEADERS: Record<string, string> = { 'x-forwarded-protocol': 'ssl', 'x-forwarded-proto': 'https', 'x-forwarded-ssl': 'on' }
 
+const parsed = new Map<string, Set<string> | '*'>()
+
+function allowList(allow: string): Set<string> | '*' {
+  let list = parsed.get(allow)
+  if (!list) {
+    list = allow.trim() === '*' ? '*' : new Set(allow.split(',').map((s) => s.trim()))
+    parsed.set(allow, list)
+  }
+  return list
+}
+
 export function isTrusted(addr: string | undefined, allow: string): boolean {
-  if (allow.trim() === '*') return true
+  const list = allowList(allow)
+  if (list === '*') return true
   if (!addr) return true // unix socket peers are always trusted
-  const plain = addr.startsWith('::ffff:') ? addr.slice(7) : addr
-  return allow.split(',').map((s) => s.trim()).some((a) => a === plain || a === addr)
+  return list.has(addr) || (addr.startsWith('::ffff:') && list.has(addr.slice(7)))
 }
 
 export function applyProxyHeaders(req: IncomingMessage, settings: Record<string, unknown>): void {
+  if (req.headers['x-forwarded-proto'] === undefined && req.headers['x-forwarded-protocol'] === undefined && req.headers['x-forwarded-ssl'] === undefined) return
   const trusted = isTrusted(req.socket.remoteAddress, String(settings.forwarded_allow_ips ?? '127.0.0.1,::1'))
   if (trusted) return
   for (const name of Object.keys(SECURE_SCHEME_HEADERS)) delete req.headers[name]

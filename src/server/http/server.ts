@@ -21,6 +21,8 @@ export interface HttpServerOptions {
   onRequestStart?: (ref: ActiveRequest) => void
   onRequestEnd?: (ref: ActiveRequest, req: IncomingMessage, res: ServerResponse, bytes: number) => void
   onAppError?: (err: unknown, req: IncomingMessage) => void
+  /** count response body bytes (for the access log) */
+  countBytes?: boolean
   /** true while the worker drains: every response closes its connection */
   isDraining: () => boolean
   hooks?: { pre_request?: (...a: unknown[]) => unknown; post_request?: (...a: unknown[]) => unknown }
@@ -53,17 +55,8 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     o.counters.start(ref)
     o.onRequestStart?.(ref)
     let bytes = 0
-    const write = res.write
-    const end = res.end
-    // Count body bytes for the access log without buffering anything.
-    res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      if (chunk) bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length ?? 0
-      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest)
-    } as ServerResponse['write']
-    res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-      if (chunk && typeof chunk !== 'function') bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length ?? 0
-      return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest)
-    } as ServerResponse['end']
+    // Count body bytes for the access log without buffering anything (only when it is on).
+    if (o.countBytes) countBodyBytes(res, (n) => (bytes += n))
     let done = false
     const finish = () => {
       if (done) return
@@ -92,6 +85,20 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     rejectSocket(socket, status, reason)
   })
   return server
+}
+
+function countBodyBytes(res: ServerResponse, add: (n: number) => void): void {
+  const size = (chunk: unknown) => (typeof chunk === 'string' ? Buffer.byteLength(chunk) : ((chunk as Uint8Array)?.length ?? 0))
+  const write = res.write
+  const end = res.end
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    if (chunk) add(size(chunk))
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest)
+  } as ServerResponse['write']
+  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+    if (chunk && typeof chunk !== 'function') add(size(chunk))
+    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest)
+  } as ServerResponse['end']
 }
 
 function enforceBodyLimit(req: IncomingMessage, res: ServerResponse, max: number): void {

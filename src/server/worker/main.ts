@@ -97,6 +97,7 @@ async function boot(): Promise<void> {
     listener: app.listener,
     counters,
     keepAlive: !isSync,
+    countBytes: Boolean(settings.accesslog),
     isDraining: () => draining,
     hooks: { pre_request: hooks.pre_request, post_request: hooks.post_request },
     onHookError: (name, err) => log('error', `hook ${name} raised: ${describeError(err)}`),
