@@ -393,6 +393,7 @@ export class Arbiter implements ArbiterApi {
     this.tickTimer = null
     if (this.state === 'stopped') return
     try {
+      this.checkProcessTable()
       this.checkTimeouts()
       this.reconcile()
       this.checkReload()
@@ -641,6 +642,23 @@ export class Arbiter implements ArbiterApi {
     const backoff = Math.min(100 * 2 ** this.bootFailures, 10_000)
     this.nextSpawnAt = Date.now() + backoff
     this.log.warning(`Worker boot failure ${this.bootFailures}/${MAX_BOOT_FAILURES}; next spawn in ${backoff} ms`)
+  }
+
+  /**
+   * The table must match the OS: a pid we list that no longer exists (its exit event lost,
+   * or reaped by someone else) is treated as exited so that it is replaced.
+   */
+  private checkProcessTable(): void {
+    for (const w of this.live()) {
+      try {
+        process.kill(w.pid, 0)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue
+        this.log.warning(`Worker ${w.pid} is listed but no longer exists: marking it exited`)
+        this.onWorkerExit(w, null, null)
+        w.child.removeAllListeners('exit')
+      }
+    }
   }
 
   private checkTimeouts(): void {

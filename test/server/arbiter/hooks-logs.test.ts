@@ -83,3 +83,48 @@ export default {
     expect(body).toBe('Hello from paddock\n')
   })
 })
+
+describe('bind forms', () => {
+  it('listens on [::1]:PORT', async () => {
+    const p = await startPaddock(['-b', '[::1]:0', '--no-control-socket', '-w', '1', DEMO], { bind: false })
+    await waitForWorkers(p, 1)
+    expect(p.output()).toMatch(/Listening at: http:\/\/\[::1\]:\d+/)
+    const body = await new Promise<string>((resolve, reject) => {
+      http.get({ host: '::1', port: p.port, path: '/' }, (res) => {
+        let b = ''
+        res.on('data', (d) => (b += d))
+        res.on('end', () => resolve(b))
+      }).on('error', reject)
+    })
+    expect(body).toBe('Hello from paddock\n')
+  })
+
+  it('serves on an inherited listening fd (fd://N)', async () => {
+    const { spawn } = await import('node:child_process')
+    const net = await import('node:net')
+    // A parent that owns the socket and hands it to paddock as fd 3, as systemd would.
+    const holder = net.createServer()
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()))
+    const port = (holder.address() as import('node:net').AddressInfo).port
+    const fd = (holder as unknown as { _handle: { fd: number } })._handle.fd
+    const { CLI } = await import('../../helpers/proc.js')
+    const child = spawn(process.execPath, [CLI, '-b', 'fd://3', '--no-control-socket', '-w', '1', DEMO], { stdio: ['ignore', 'pipe', 'pipe', fd] })
+    try {
+      let out = ''
+      child.stderr!.on('data', (d) => (out += d))
+      const deadline = Date.now() + 15_000
+      while (!/Booting worker/.test(out) && Date.now() < deadline) await sleep(100)
+      await sleep(800)
+      holder.close()
+      expect((await get(port, '/')).body).toBe('Hello from paddock\n')
+    } finally {
+      const kids = (await import('../../helpers/proc.js')).childPids(child.pid!)
+      child.kill('SIGKILL')
+      for (const k of kids) {
+        try {
+          process.kill(k, 'SIGKILL')
+        } catch {}
+      }
+    }
+  })
+})
