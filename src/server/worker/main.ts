@@ -236,10 +236,20 @@ process.on('SIGABRT', () => {
   process.exit(134)
 })
 // The master is gone (even SIGKILLed): stop accepting and leave promptly so the port frees.
-process.on('disconnect', () => {
+// The IPC channel closing is the fast signal; a changed parent pid is the fallback.
+let orphaned = false
+function leaveOrphaned(): void {
+  if (orphaned) return
+  orphaned = true
   for (const ln of listeners) ln.close()
-  setTimeout(() => process.exit(0), counters.active.size ? 800 : 0).unref()
-})
+  pool?.drain()
+  if (counters.active.size === 0) process.exit(0)
+  setTimeout(() => process.exit(0), 800).unref()
+}
+process.on('disconnect', leaveOrphaned)
+setInterval(() => {
+  if (process.ppid !== info.masterPid) leaveOrphaned()
+}, 250).unref()
 process.on('uncaughtException', (err) => {
   log('error', `uncaught exception in worker: ${err?.stack ?? String(err)}`)
 })

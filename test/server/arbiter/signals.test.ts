@@ -111,6 +111,7 @@ describe('arbiter signals', () => {
     const workers = await waitForWorkers(p, 2)
     process.kill(p.pid, 'SIGKILL')
     await p.exited
+    // 2 s is the promise; it usually takes a few ms.
     const deadline = Date.now() + 2000
     while (workers.some(alive) && Date.now() < deadline) await sleep(50)
     expect(workers.filter(alive)).toEqual([])
