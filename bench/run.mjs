@@ -57,7 +57,7 @@ function have(cmd) {
 }
 
 function ensureTools() {
-  const wanted = [['wrk', 'wrk'], ['gunicorn', 'gunicorn'], ['python3 -c "import gevent"', 'python3-gevent']]
+  const wanted = [['wrk', 'wrk'], ['gunicorn', 'gunicorn'], ['/usr/bin/python3 -c "import gevent"', 'python3-gevent']]
   const missing = wanted.filter(([probe]) => spawnSync('sh', ['-c', probe.includes(' ') ? probe : `command -v ${probe}`], { stdio: 'ignore' }).status !== 0).map(([, pkg]) => pkg)
   if (missing.length && process.getuid?.() === 0 && have('apt-get')) {
     console.log(`installing ${missing.join(' ')} from Debian`)
