@@ -38,11 +38,11 @@ describe('load generator', () => {
     if (h.pid) pids.push(h.pid)
     const r = await h.done
     expect(r.requests).toBe(400)
-    // Requests in flight when the amount is reached may still be served: autocannon keeps
-    // one per connection in flight and may have written one more on a closing connection.
+    // autocannon stops counting at `amount` but its connections keep sending until it has
+    // closed them, so the server may see a few more (measured up to 13 on a loaded machine).
     const served = await serverCount(child)
     expect(served).toBeGreaterThanOrEqual(400)
-    expect(served).toBeLessThanOrEqual(400 + 2 * 4)
+    expect(served).toBeLessThan(400 * 1.05)
     expect(r.statusCodes['200']).toBe(400)
     expect(r.errors).toEqual({ refused: 0, reset: 0, timeout: 0, non2xx: 0, other: 0 })
     expect(r.stoppedEarly).toBe(false)
