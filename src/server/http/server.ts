@@ -79,6 +79,10 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     }
   })
 
+  // Connections reach this server from the per-fd listeners, so it never listens itself;
+  // Node starts its header / request timeout checks on 'listening', so start them here.
+  queueMicrotask(() => server.emit('listening'))
+
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy()
     const { status, reason } = clientErrorStatus(err)
