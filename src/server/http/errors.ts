@@ -16,7 +16,13 @@ export function rejectResponse(res: ServerResponse, status: number, reason: stri
 
 /** For parser errors raised before a request object exists ('clientError'). */
 export function rejectSocket(socket: Socket, status: number, reason: string): void {
-  if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage
+  if (inFlight && socket.writable && !inFlight.headersSent) {
+    // The head was valid and the app has the request; its body is not. Answer for the app.
+    rejectResponse(inFlight, status, reason)
+    return
+  }
+  if (!socket.writable || inFlight) {
     socket.destroy()
     return
   }
