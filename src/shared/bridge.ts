@@ -1,0 +1,61 @@
+/**
+ * The Electron contract: what the preload exposes to the renderer as `window.paddock`,
+ * and the IPC channel names behind it. Types and constants only.
+ *
+ * The renderer speaks the control protocol (protocol.ts) through a ControlTransport;
+ * in Electron that transport is this bridge, in a browser it is a WebSocket. Either way
+ * the frames are exactly ClientFrame / ServerFrame.
+ *
+ *   renderer --send(ClientFrame)--> preload --IPC.frame--> main --> ControlServer session
+ *   renderer <--onFrame(ServerFrame)-- preload <--IPC.serverFrame-- main
+ */
+import type { ClientFrame, ControlCommand, ServerFrame } from './protocol.js'
+
+/** An arbiter the window can show: the one Electron main hosts, or one attached over its control socket. */
+export interface TargetInfo {
+  id: string
+  label: string
+  kind: 'hosted' | 'attached'
+  /** attached targets: the arbiter's control socket */
+  socketPath?: string
+}
+
+export interface PaddockBridge {
+  /** Frames from the current target. Returns an unsubscribe function. */
+  onFrame(listener: (frame: ServerFrame) => void): () => void
+  /** One frame to the current target (hello first, then commands). */
+  send(frame: ClientFrame): void
+  targets: {
+    list(): Promise<TargetInfo[]>
+    /** Attach to an arbiter started from the CLI; it becomes the current target. */
+    attach(socketPath: string): Promise<TargetInfo>
+    /** Make another known target current. */
+    select(id: string): Promise<TargetInfo>
+    /** The current target changed: the renderer must send hello again. */
+    onChange(listener: (current: TargetInfo) => void): () => void
+  }
+  /** Save text (a load result as JSON or SVG) through a native save dialog; resolves to the path, or null when cancelled. */
+  saveFile(suggestedName: string, content: string): Promise<string | null>
+  /** A menu item was chosen: the renderer runs the command as if its button was pressed (so progress and errors show in the window). */
+  onMenuCommand(listener: (command: ControlCommand) => void): () => void
+}
+
+/** Every IPC channel, in one place. Main drops messages on these from any sender it did not create. */
+export const IPC = {
+  /** renderer -> main: a ClientFrame (send) */
+  clientFrame: 'paddock:client-frame',
+  /** main -> renderer: a ServerFrame */
+  serverFrame: 'paddock:server-frame',
+  /** renderer -> main (invoke): TargetInfo[] */
+  targetsList: 'paddock:targets-list',
+  /** renderer -> main (invoke): attach(socketPath) -> TargetInfo */
+  targetsAttach: 'paddock:targets-attach',
+  /** renderer -> main (invoke): select(id) -> TargetInfo */
+  targetsSelect: 'paddock:targets-select',
+  /** main -> renderer: the current target changed (TargetInfo) */
+  targetChanged: 'paddock:target-changed',
+  /** renderer -> main (invoke): saveFile(name, content) -> path | null */
+  saveFile: 'paddock:save-file',
+  /** main -> renderer: a menu item was chosen (a ControlCommand) */
+  menuCommand: 'paddock:menu-command',
+} as const
