@@ -54,3 +54,22 @@ export interface ArbiterApi {
   /** pids of the live worker processes (for samplers). */
   workerPids(): number[]
 }
+
+/**
+ * What a dashboard host adds (src/server/host): start again after a stop, open another
+ * app, and the teaching kit's load generator. A plain CLI arbiter does not offer these;
+ * the control plane answers PADDOCK_ERR_STATE for them there.
+ */
+export interface HostApi {
+  start(): Promise<void>
+  setApp(app: string): Promise<ReloadOutcome>
+  startLoad(options: import('../../shared/protocol.js').LoadOptions): { url: string }
+  stopLoad(): boolean
+  runExperiment(
+    options: import('../../shared/protocol.js').ExperimentOptions,
+  ): Promise<{ results: import('../../shared/protocol.js').ExperimentResult[]; explanation: string }>
+}
+
+export function isHost(api: ArbiterApi): api is ArbiterApi & HostApi {
+  return typeof (api as Partial<HostApi>).startLoad === 'function' && typeof (api as Partial<HostApi>).start === 'function'
+}

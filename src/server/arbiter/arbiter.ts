@@ -83,6 +83,8 @@ export class Arbiter implements ArbiterApi {
   private holdSpawning = false
   private stopping: Promise<void> | null = null
   private readonly rates = new RateWindow()
+  /** set by setApp: survives the config re-read of later reloads */
+  private appOverride: string | null = null
   private readonly counters = { requests: 0, reloads: 0, workersSpawned: 0, workersExited: 0, workersKilled: 0, timeouts: 0 }
   private readonly workerEntry: string
   private readonly binderEntry: string
@@ -171,6 +173,7 @@ export class Arbiter implements ArbiterApi {
             fresh.sources[k] = 'control'
           }
         }
+        if (this.appOverride) fresh.app = this.appOverride
         this.applyConfig(fresh)
       }
     } catch (err) {
@@ -180,6 +183,22 @@ export class Arbiter implements ArbiterApi {
     }
     this.hook('on_reload', this)
     return this.beginRollingReplace(reason)
+  }
+
+  /**
+   * Serve another app module: a reload whose new generation loads `app`. If it fails to
+   * boot, the old generation keeps serving the old app and the change is undone.
+   */
+  async setApp(app: string): Promise<ReloadOutcome> {
+    const before = { override: this.appOverride, app: this.config.app }
+    this.appOverride = app
+    this.config = { ...this.config, app }
+    const out = await this.reload('app changed')
+    if (!out.ok) {
+      this.appOverride = before.override
+      this.config = { ...this.config, app: before.app }
+    }
+    return out
   }
 
   addWorkers(n = 1): number {

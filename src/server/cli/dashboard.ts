@@ -34,16 +34,17 @@ export async function runDashboard(argvIn: string[]): Promise<number> {
       return 0
     }
     const { resolveConfig } = await import('../config/resolve.js')
-    const { Arbiter } = await import('../arbiter/index.js')
+    const { Host } = await import('../host/host.js')
     const { startControlPlane } = await import('../control/index.js')
     const hasBind = argv.some((a) => a === '-b' || a.startsWith('--bind'))
     const args = [...(hasBind ? [] : ['-b', '127.0.0.1:8000']), ...argv]
     // Let the config parser say whether an app was given; fall back to the demo app.
     let config = await resolveConfig(args)
     if (!config.app) config = await resolveConfig([...args, DEMO])
-    const arbiter = new Arbiter(config)
-    await arbiter.start()
-    const plane = await startControlPlane(arbiter, { ...(config.settings as Record<string, never>), dashboard: false })
+    // The host outlives a stop from the window: the operator can start the server again.
+    const host = new Host(config)
+    await host.start()
+    const plane = await startControlPlane(host, { ...(config.settings as Record<string, never>), dashboard: false })
     const web = await startWebServer(plane.control, { port })
     process.stdout.write(`paddock dashboard: ${web.url}\n`)
     await new Promise<void>((resolve) => {
@@ -52,7 +53,7 @@ export async function runDashboard(argvIn: string[]): Promise<number> {
     })
     await web.close()
     await plane.close()
-    await arbiter.stop('graceful')
+    await host.stop('graceful')
     return 0
   } catch (err) {
     process.stderr.write(`paddock dashboard: ${describeError(err)}\n`)

@@ -2,8 +2,8 @@
  * ControlCommand -> ArbiterApi call. Validates shapes here so that a malformed
  * command from any transport gets PADDOCK_ERR_BAD_COMMAND with a precise message.
  */
-import type { ArbiterApi, ReloadOutcome } from '../arbiter/api.js'
-import type { ArbiterSnapshot, CommandResult, WorkerClassInput } from '../../shared/protocol.js'
+import { isHost, type ArbiterApi, type HostApi, type ReloadOutcome } from '../arbiter/api.js'
+import type { ArbiterSnapshot, CommandResult, ExperimentOptions, LoadOptions, WorkerClassInput } from '../../shared/protocol.js'
 
 const CLASSES = new Set(['sync', 'gthread', 'async', 'native', 'gevent', 'eventlet'])
 
@@ -91,8 +91,59 @@ export async function runCommand(
     case 'load.start':
     case 'load.stop':
     case 'experiment.run':
-      return { ok: false, error: { code: 'PADDOCK_ERR_STATE', message: `"${c.cmd}" is not available on this host` } }
+      if (!isHost(arbiter)) {
+        return { ok: false, error: { code: 'PADDOCK_ERR_STATE', message: `"${c.cmd}" is only available in a dashboard that hosts the server (paddock dashboard, the desktop app)` } }
+      }
+      return hostCommand(arbiter, c)
     default:
       return bad(`unknown command "${c.cmd}"`)
   }
+}
+
+function loadOptions(v: unknown): LoadOptions | string {
+  if (!v || typeof v !== 'object') return 'options must be an object'
+  const o = v as Record<string, unknown>
+  if (typeof o.url !== 'string' || !o.url) return 'options.url must be a URL or a path such as "/io?ms=100"'
+  if (typeof o.connections !== 'number' || !Number.isInteger(o.connections) || o.connections < 1 || o.connections > 10_000) {
+    return 'options.connections must be an integer from 1 to 10000'
+  }
+  const hasDuration = typeof o.duration === 'number' && o.duration > 0 && o.duration <= 3600
+  const hasAmount = typeof o.amount === 'number' && Number.isInteger(o.amount) && o.amount > 0
+  if (!hasDuration && !hasAmount) return 'give options.duration (seconds, at most 3600) or options.amount (requests)'
+  if (o.rate !== undefined && (typeof o.rate !== 'number' || o.rate <= 0)) return 'options.rate must be a positive number of requests per second'
+  if (typeof o.keepAlive !== 'boolean') return 'options.keepAlive must be true or false'
+  return o as unknown as LoadOptions
+}
+
+async function hostCommand(host: ArbiterApi & HostApi, c: Record<string, unknown> & { cmd: string }): Promise<CommandResult> {
+  switch (c.cmd) {
+    case 'start':
+      await host.start()
+      return { ok: true, message: 'server started' }
+    case 'app.set':
+      if (typeof c.app !== 'string' || !c.app.trim()) return bad('app must be a module path such as ./app.mjs or ./app.mjs:handler')
+      return reloadResult(await host.setApp(c.app.trim()))
+    case 'load.start': {
+      const o = loadOptions(c.options)
+      if (typeof o === 'string') return bad(o)
+      const { url } = host.startLoad(o)
+      return { ok: true, data: { url }, message: `load started against ${url}` }
+    }
+    case 'load.stop':
+      return host.stopLoad() ? { ok: true, message: 'load stopping' } : { ok: false, error: { code: 'PADDOCK_ERR_STATE', message: 'no load test is running' } }
+    case 'experiment.run': {
+      const opts = c.options as ExperimentOptions | undefined
+      const o = loadOptions(opts?.load)
+      if (typeof o === 'string') return bad(o)
+      if (!Array.isArray(opts?.subjects) || opts.subjects.length === 0) return bad('options.subjects must list at least one worker class to compare')
+      for (const s of opts.subjects) {
+        if (!s || !CLASSES.has(s.workerClass) || !Number.isInteger(s.workers) || s.workers < 1 || s.workers > 64) {
+          return bad('each subject needs workerClass (sync, gthread, async) and workers (1..64)')
+        }
+      }
+      const out = await host.runExperiment({ load: o, subjects: opts.subjects })
+      return { ok: true, data: out, message: 'experiment done' }
+    }
+  }
+  return bad(`unknown command "${c.cmd}"`)
 }
