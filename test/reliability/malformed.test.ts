@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import net from 'node:net'
-import { readFileSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FIXTURES, get, startPaddock, stopAll, waitForWorkers, type Paddock } from '../helpers/proc.js'
 
@@ -30,7 +31,10 @@ for (const cls of ['sync', 'async', 'gthread']) {
   describe(`malformed requests against ${cls}`, () => {
     let p: Paddock
     beforeAll(async () => {
-      p = await startPaddock(['-w', '1', '-k', cls, ...(cls === 'gthread' ? ['--threads', '2'] : []), join(FIXTURES, 'apps/counting.mjs')])
+      // every thread's copy of the app writes to one file, so /seen covers them all
+      const seenFile = join(mkdtempSync(join(tmpdir(), 'paddock-seen-')), 'seen')
+      writeFileSync(seenFile, '')
+      p = await startPaddock(['-w', '1', '-k', cls, ...(cls === 'gthread' ? ['--threads', '2'] : []), join(FIXTURES, 'apps/counting.mjs')], { env: { SEEN_FILE: seenFile } })
       await waitForWorkers(p, 1)
     })
     afterAll(stopAll)
