@@ -1,0 +1,85 @@
+/**
+ * The connection to one arbiter: the session, the latest snapshot and the settings.
+ * Every other store is fed from here (see wire() in main.ts).
+ */
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import type { ArbiterSnapshot, CommandResult, ControlCommand, ControlError, ControlEvent, SettingInfo } from '../../../shared/protocol'
+import type { ControlTransport } from '../transport/types'
+import { ControlSession } from '../lib/session'
+
+export type ConnStatus = 'idle' | 'connecting' | 'open' | 'closed'
+
+export const useConnectionStore = defineStore('connection', () => {
+  const status = ref<ConnStatus>('idle')
+  const reason = ref<string | null>(null)
+  const fatal = ref<ControlError | null>(null)
+  const snapshot = shallowRef<ArbiterSnapshot | null>(null)
+  const settings = ref<SettingInfo[]>([])
+  const session = shallowRef<ControlSession | null>(null)
+  const kind = ref<ControlTransport['kind'] | null>(null)
+  const transport = shallowRef<ControlTransport | null>(null)
+  const snapshotListeners: ((s: ArbiterSnapshot) => void)[] = []
+  const eventListeners: ((e: ControlEvent) => void)[] = []
+
+  function connect(t: ControlTransport): void {
+    session.value?.close()
+    kind.value = t.kind
+    transport.value = t
+    const s = new ControlSession(t, {
+      onStatus(st, why) {
+        status.value = st
+        reason.value = why ?? null
+        if (st === 'open') fatal.value = null
+      },
+      onWelcome(snap, set) {
+        settings.value = set
+        receive(snap)
+      },
+      onSnapshot: receive,
+      onEvent(e) {
+        if (e.type === 'config.changed') void refreshSettings()
+        for (const l of eventListeners) l(e)
+      },
+      onError(err) {
+        fatal.value = err
+      },
+    })
+    session.value = s
+    s.open()
+  }
+
+  function receive(snap: ArbiterSnapshot): void {
+    snapshot.value = snap
+    for (const l of snapshotListeners) l(snap)
+  }
+
+  async function command(c: ControlCommand): Promise<CommandResult> {
+    if (!session.value) return { ok: false, error: { code: 'PADDOCK_ERR_INTERNAL', message: 'not connected' } }
+    return session.value.command(c)
+  }
+
+  async function refreshSettings(): Promise<void> {
+    const r = await command({ cmd: 'config.get' })
+    if (r.ok && Array.isArray(r.data)) settings.value = r.data as SettingInfo[]
+  }
+
+  const live = computed(() => snapshot.value?.workers.filter((w) => w.state !== 'exited') ?? [])
+
+  return {
+    status,
+    reason,
+    fatal,
+    snapshot,
+    settings,
+    session,
+    kind,
+    transport,
+    live,
+    connect,
+    command,
+    refreshSettings,
+    onSnapshot: (l: (s: ArbiterSnapshot) => void) => snapshotListeners.push(l),
+    onEvent: (l: (e: ControlEvent) => void) => eventListeners.push(l),
+  }
+})

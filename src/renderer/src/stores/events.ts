@@ -1,0 +1,144 @@
+/**
+ * Lifecycle events and log lines, newest first, capped. Pausing freezes what is shown
+ * while new items keep arriving underneath; resuming shows them all.
+ * Also keeps each worker's lifecycle (spawned / ready / draining / exited) for the
+ * generations timeline of a reload or class change.
+ */
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import type { ControlEvent, LogLevel } from '../../../shared/protocol'
+
+export const MAX_EVENTS = 500
+export const MAX_LOGS = 1000
+export const MAX_LIVES = 200
+
+export interface ShownEvent {
+  seq: number
+  at: number
+  kind: ControlEvent['type']
+  pid: number | null
+  severity: 'info' | 'warning' | 'error'
+  text: string
+}
+
+export interface LogLine {
+  seq: number
+  at: number
+  stream: 'error' | 'access'
+  level: LogLevel
+  pid: number
+  message: string
+}
+
+export interface WorkerLife {
+  pid: number
+  generation: number
+  spawnedAt: number
+  readyAt: number | null
+  drainingAt: number | null
+  exitedAt: number | null
+  reason: string | null
+  expected: boolean
+}
+
+export function describeEvent(e: ControlEvent): { text: string; severity: ShownEvent['severity']; pid: number | null } | null {
+  switch (e.type) {
+    case 'worker.spawned':
+      return { pid: e.pid, severity: 'info', text: `worker ${e.pid} spawned (generation ${e.generation}, ${e.workerClass})` }
+    case 'worker.booted':
+      return { pid: e.pid, severity: 'info', text: `worker ${e.pid} booted` }
+    case 'worker.ready':
+      return { pid: e.pid, severity: 'info', text: `worker ${e.pid} ready in ${e.bootMs} ms` }
+    case 'worker.draining':
+      return { pid: e.pid, severity: 'info', text: `worker ${e.pid} draining: ${e.reason}` }
+    case 'worker.exited': {
+      const how = e.signal ? `signal ${e.signal}` : `code ${e.code}`
+      return { pid: e.pid, severity: e.expected ? 'info' : 'error', text: `worker ${e.pid} exited (${how}): ${e.reason}` }
+    }
+    case 'worker.timeout': {
+      const what = e.request ? `${e.request.method} ${e.request.url}` : 'no request in flight'
+      return { pid: e.pid, severity: 'error', text: `worker ${e.pid} timed out after ${(e.silentMs / 1000).toFixed(1)} s silent, stuck in ${what}` }
+    }
+    case 'reload.started':
+      return { pid: null, severity: 'info', text: `reload started (${e.reload.reason}): generation ${e.reload.fromGeneration} → ${e.reload.toGeneration}` }
+    case 'reload.progress':
+      return null
+    case 'reload.done':
+      return { pid: null, severity: 'info', text: `reload done in ${e.ms} ms: generation ${e.reload.toGeneration} serving` }
+    case 'reload.rolledback':
+      return { pid: null, severity: 'error', text: `reload rolled back, generation ${e.reload.fromGeneration} keeps serving: ${e.error}` }
+    case 'arbiter.state':
+      return { pid: null, severity: e.state === 'errored' ? 'error' : 'info', text: `server ${e.state}${e.error ? `: ${e.error}` : ''}` }
+    case 'config.changed':
+      return { pid: null, severity: 'info', text: `settings changed: ${e.changes.map((c) => `${c.name} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ')}` }
+    case 'load.done':
+      return { pid: null, severity: 'info', text: `load test done: ${e.result.requests} requests, ${Object.values(e.result.errors).reduce((a, b) => a + b, 0)} errors` }
+    default:
+      return null
+  }
+}
+
+export const useEventsStore = defineStore('events', () => {
+  const events = shallowRef<ShownEvent[]>([])
+  const logs = shallowRef<LogLine[]>([])
+  const lives = shallowRef<Map<number, WorkerLife>>(new Map())
+  const paused = ref(false)
+  const frozenEvents = shallowRef<ShownEvent[]>([])
+  const frozenLogs = shallowRef<LogLine[]>([])
+  const filter = ref('')
+  const logStream = ref<'all' | 'error' | 'access'>('all')
+  let seq = 0
+
+  function life(pid: number, generation: number, at: number): WorkerLife {
+    let l = lives.value.get(pid)
+    if (!l) {
+      l = { pid, generation, spawnedAt: at, readyAt: null, drainingAt: null, exitedAt: null, reason: null, expected: true }
+      lives.value.set(pid, l)
+      if (lives.value.size > MAX_LIVES) lives.value.delete(lives.value.keys().next().value!)
+    }
+    return l
+  }
+
+  function ingest(e: ControlEvent): void {
+    if (e.type === 'log') {
+      logs.value = [{ seq: seq++, at: e.at, stream: e.stream, level: e.level, pid: e.pid, message: e.message }, ...logs.value].slice(0, MAX_LOGS)
+      return
+    }
+    if (e.type === 'worker.spawned') life(e.pid, e.generation, e.at)
+    else if (e.type === 'worker.ready') life(e.pid, e.generation, e.at).readyAt = e.at
+    else if (e.type === 'worker.draining') {
+      const l = life(e.pid, e.generation, e.at)
+      l.drainingAt = e.at
+      l.reason = e.reason
+    } else if (e.type === 'worker.exited') {
+      const l = life(e.pid, e.generation, e.at)
+      l.exitedAt = e.at
+      l.reason = e.reason
+      l.expected = e.expected
+    }
+    if (e.type.startsWith('worker.')) lives.value = new Map(lives.value)
+    const d = describeEvent(e)
+    if (d) events.value = [{ seq: seq++, at: e.at, kind: e.type, ...d }, ...events.value].slice(0, MAX_EVENTS)
+  }
+
+  function setPaused(p: boolean): void {
+    if (p) {
+      frozenEvents.value = events.value
+      frozenLogs.value = logs.value
+    }
+    paused.value = p
+  }
+
+  const matches = (s: string) => !filter.value || s.toLowerCase().includes(filter.value.toLowerCase())
+  const shownEvents = computed(() => (paused.value ? frozenEvents.value : events.value).filter((e) => matches(e.text) || matches(String(e.pid ?? ''))))
+  const shownLogs = computed(() =>
+    (paused.value ? frozenLogs.value : logs.value).filter((l) => (logStream.value === 'all' || l.stream === logStream.value) && (matches(l.message) || matches(String(l.pid)))),
+  )
+  const waiting = computed(() => {
+    if (!paused.value) return 0
+    const since = Math.max(frozenEvents.value[0]?.seq ?? -1, frozenLogs.value[0]?.seq ?? -1)
+    return events.value.filter((e) => e.seq > since).length + logs.value.filter((l) => l.seq > since).length
+  })
+
+  return { events, logs, lives, paused, filter, logStream, shownEvents, shownLogs, waiting, ingest, setPaused }
+})
