@@ -17,6 +17,8 @@ export default defineConfig({
     build: {
       rollupOptions: {
         input: { index: resolve(__dirname, 'src/preload/index.ts') },
+        // a sandboxed preload cannot be an ES module
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
     },
   },

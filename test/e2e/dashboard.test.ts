@@ -28,7 +28,7 @@ describe('dashboard in Chromium', () => {
 
   it('shows the workers the OS has, with the master pid', async () => {
     const os = await until(() => (workerPids(d.paddock.pid).length === 2 ? workerPids(d.paddock.pid) : null), 10_000, 'two worker processes')
-    expect(await shownPids(d.page)).toEqual(os.value.sort((a, b) => a - b))
+    expect(await shownPids(d.page)).toEqual(os.value!.sort((a, b) => a - b))
     expect(await d.page.textContent('[data-testid=hdr-pid]')).toBe(String(d.paddock.pid))
     expect(await d.page.textContent('[data-testid=hdr-target]')).toBe('2')
     await screenshot(d.page, 'workers')
