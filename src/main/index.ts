@@ -7,7 +7,7 @@
  * Electron's `runAsNode` fuse must stay on: the engine forks its workers with
  * child_process.fork, which runs them on Electron's own Node.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, type IpcMainEvent, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -53,6 +53,7 @@ function createWindow(): BrowserWindow {
     title: 'paddock',
     backgroundColor: '#0f1419',
     webPreferences: {
+      // electronegativity: PRELOAD_JS_CHECK the preload exposes only the typed PaddockBridge through contextBridge (src/preload/index.ts), never ipcRenderer or Node
       preload: path.join(__dirname, '../preload/index.cjs'),
       contextIsolation: true,
       sandbox: true,
@@ -60,16 +61,15 @@ function createWindow(): BrowserWindow {
       webSecurity: true,
       webviewTag: false,
       spellcheck: false,
+      // middle-click must not open links in a new window
+      disableBlinkFeatures: 'Auxclick',
     },
   })
-  // no navigation away from the dashboard, no new windows; links open in the user's browser
+  // no navigation away from the dashboard, no new windows (the dashboard has no outside links)
   w.webContents.on('will-navigate', (e, url) => {
     if (url !== w.webContents.getURL()) e.preventDefault()
   })
-  w.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url)
-    return { action: 'deny' }
-  })
+  w.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
   w.on('close', (e) => {
     if (quitting) return
     e.preventDefault()
@@ -160,6 +160,7 @@ function registerIpc(relay: (p: string) => Subscribable): void {
 
 app.whenReady().then(async () => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    // electronegativity: CSP_GLOBAL_CHECK the policy is the CSP constant above (no inline script or style, nothing remote); the checker cannot read a constant
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))

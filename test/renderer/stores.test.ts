@@ -157,5 +157,8 @@ describe('timeline and load', () => {
     m.push({ type: 'event', event: { type: 'load.done', at: 2, result: { ...base, requests: 5, running: false, progress: 1, finishedAt: 2, statusCodes: { 200: 5 }, stoppedEarly: false } } })
     expect(load.progress).toBeNull()
     expect(load.result?.requests).toBe(5)
+    // a progress message of that run arriving late does not bring it back
+    m.push({ type: 'event', event: { type: 'load.progress', at: 3, load: base } })
+    expect(load.progress).toBeNull()
   })
 })

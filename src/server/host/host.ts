@@ -103,9 +103,12 @@ export class Host implements ArbiterApi, HostApi {
     this.busy()
     this.running()
     const url = resolveUrl(options.url, this)
-    const handle = startLoad({ ...options, url }, this.progress)
+    let finished = false
+    // a progress message the runner sent after its result must not bring the run back to life
+    const handle = startLoad({ ...options, url }, (p) => finished || this.progress(p))
     this.loadHandle = handle
     void handle.done.then((result: LoadResult) => {
+      finished = true
       this.loadHandle = null
       this.loadProgress = null
       this.emit({ type: 'load.done', at: Date.now(), result })

@@ -82,7 +82,7 @@ function start(id: number, o: LoadOptions): void {
     stats!.error(classifyError(err))
     check()
   })
-  const timer = setInterval(() => send({ type: 'progress', progress: stats!.progress(true) }), PROGRESS_MS)
+  const timer = setInterval(() => finished || send({ type: 'progress', progress: stats!.progress(true) }), PROGRESS_MS)
   timer.unref()
 }
 

@@ -29,10 +29,13 @@ export const useLoadStore = defineStore('loadtest', () => {
   const experimentRunning = ref(false)
   const error = ref<string | null>(null)
 
+  const finished = new Set<number>()
   function onProgress(p: LoadProgress): void {
-    progress.value = p
+    // late progress of a run that already finished is ignored
+    if (!finished.has(p.id)) progress.value = p
   }
   function onDone(r: LoadResult): void {
+    finished.add(r.id)
     progress.value = null
     result.value = r
   }
