@@ -5,7 +5,6 @@
  * The engine is loaded at run time from its compiled directory (dist/server), never bundled
  * into main: it forks its workers and binder from files beside it.
  */
-import net from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Host } from '../server/host/host.js'
@@ -17,16 +16,6 @@ export interface Hosting {
   close(mode?: 'graceful' | 'quick'): Promise<void>
 }
 
-/** The demo app on 127.0.0.1:8000, or on a port the kernel picks when 8000 is taken. */
-export async function defaultBind(preferred = 8000): Promise<string> {
-  const free = await new Promise<boolean>((resolve) => {
-    const s = net.createServer()
-    s.once('error', () => resolve(false))
-    s.listen(preferred, '127.0.0.1', () => s.close(() => resolve(true)))
-  })
-  return `127.0.0.1:${free ? preferred : 0}`
-}
-
 /**
  * argv: paddock options and an optional app module (as after `--` on the command line).
  * Without an app, the teaching demo app is served.
@@ -36,6 +25,7 @@ export async function startHosting(opts: { engineDir: string; demoApp: string; a
   const { resolveConfig } = await load<typeof import('../server/config/resolve.js')>('config/resolve.js')
   const { Host: HostClass } = await load<typeof import('../server/host/host.js')>('host/host.js')
   const { startControlPlane } = await load<typeof import('../server/control/index.js')>('control/index.js')
+  const { defaultBind } = await load<typeof import('../server/cli/dashboard.js')>('cli/dashboard.js')
   const hasBind = opts.argv.some((a) => a === '-b' || a.startsWith('--bind'))
   const args = [...(hasBind ? [] : ['-b', await defaultBind()]), ...opts.argv]
   let config = await resolveConfig(args)
