@@ -99,7 +99,27 @@ export function formatSummary(r: LoadResult): string {
   return [line, ...rows.map(([k, v]) => `${k.padEnd(w)}  ${v.padStart(10)}`), line].join('\n')
 }
 
+const HELP = `${USAGE}
+
+  URL                 http(s) URL to load, e.g. http://127.0.0.1:8000/io?ms=100
+  -c, --connections N concurrent connections (default 10)
+  -d, --duration SEC  run for SEC seconds (default 10)
+  -n, --amount N      or stop after N requests
+  -r, --rate RATE     open loop: RATE requests per second in total (no coordinated omission)
+      --no-keep-alive a new connection per request
+  -m, --method M      HTTP method (default GET)
+  -H, --header "K: V" extra request header (repeatable)
+      --body S        request body
+  -t, --timeout SEC   a request slower than this counts as a timeout (default 10)
+      --json FILE     write the full result as JSON
+      --svg FILE      write a chart of the run as SVG
+`
+
 export async function runLoad(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP)
+    return 0
+  }
   let parsed
   try {
     parsed = parseLoadArgs(argv)
