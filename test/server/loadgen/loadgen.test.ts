@@ -66,9 +66,10 @@ describe('load generator', () => {
     const h = startLoad({ url: `http://127.0.0.1:${port}/`, connections: 4, duration: 2, rate: 50, keepAlive: true })
     if (h.pid) pids.push(h.pid)
     const r = await h.done
-    // 50 req/s for 2 s = 100; wide bounds for a loaded CI machine.
+    // 50 req/s for 2 s = 100; autocannon may run a tick longer and refill in bursts, so the
+    // bounds are wide: unthrottled, 4 connections make thousands of requests in 2 s.
     expect(r.requests).toBeGreaterThan(50)
-    expect(r.requests).toBeLessThan(160)
+    expect(r.requests).toBeLessThan(250)
   })
 
   it('stop() mid-run gives a result with stoppedEarly', async () => {
