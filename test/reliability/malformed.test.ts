@@ -50,7 +50,12 @@ for (const cls of ['sync', 'async', 'gthread']) {
         expect(answer.match(/HTTP\/1\.1 \d{3}/g), c.name).toHaveLength(1)
       }
       const seen = JSON.parse((await get(p.port, '/seen')).body) as string[]
-      expect(seen).toEqual(cases.filter((c) => c.bodyLevel).map(() => 'POST /a'))
+      // Only a valid head whose body later proved malformed may have reached the app: a
+      // streaming server hands the head over first (sync, async); gthread may not, when the
+      // bad body arrives before a thread took the head. Nothing else ever reaches the app.
+      const bodyLevel = cases.filter((c) => c.bodyLevel).map(() => 'POST /a')
+      if (cls === 'gthread') expect(bodyLevel.slice(0, seen.length)).toEqual(seen)
+      else expect(seen).toEqual(bodyLevel)
       const [still] = await waitForWorkers(p, 1)
       expect(still).toBe(pid)
     })

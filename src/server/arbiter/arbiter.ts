@@ -460,13 +460,7 @@ export class Arbiter implements ArbiterApi {
     const s = this.config.settings
     const id = this.nextId++
     const workerClass = this.workerClass()
-    // gthread: every thread needs its own duplicate of each listening socket, and only a
-    // forked process can receive them, so they are all passed at fork.
-    const threads = workerClass === 'gthread' ? Math.max(1, Number(s.threads)) : 0
-    const L = this.listeners.length
-    const threadFds = threads ? Array.from({ length: threads }, (_, t) => this.listeners.map((_, i) => 4 + L + t * L + i)) : undefined
     const info: WorkerBootInfo = {
-      threadFds,
       id,
       generation: this.generation,
       workerClass,
@@ -484,7 +478,7 @@ export class Arbiter implements ArbiterApi {
     const record = { id, generation: this.generation, workerClass } as WorkerRecord
     this.hook('pre_fork', this, record)
     const child = fork(this.workerEntry, [], {
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.listeners.map((l) => l.fd), ...Array.from({ length: threads }, () => this.listeners.map((l) => l.fd)).flat()],
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.listeners.map((l) => l.fd)],
       env,
       execArgv: this.options.execArgv ?? [],
       cwd: s.chdir ? String(s.chdir) : undefined,

@@ -18,7 +18,7 @@ export interface HttpServerOptions {
   /** sync: close after every response */
   keepAlive: boolean
   thread?: number
-  onRequestStart?: (ref: ActiveRequest) => void
+  onRequestStart?: (ref: ActiveRequest, req: IncomingMessage) => void
   onRequestEnd?: (ref: ActiveRequest, req: IncomingMessage, res: ServerResponse, bytes: number) => void
   onAppError?: (err: unknown, req: IncomingMessage) => void
   /** count response body bytes (for the access log) */
@@ -53,7 +53,7 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     if (!o.keepAlive || o.isDraining()) res.shouldKeepAlive = false
     const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: o.thread, acceptedAt: (req.socket as Socket & { paddockAcceptedAt?: number }).paddockAcceptedAt }
     o.counters.start(ref)
-    o.onRequestStart?.(ref)
+    o.onRequestStart?.(ref, req)
     let bytes = 0
     // Count body bytes for the access log without buffering anything (only when it is on).
     if (o.countBytes) countBodyBytes(res, (n) => (bytes += n))

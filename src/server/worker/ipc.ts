@@ -31,8 +31,6 @@ export interface WorkerBootInfo {
   generation: number
   workerClass: WorkerClassName
   listeners: ListenerFd[]
-  /** gthread: for each thread, its own duplicates of the listening sockets (fds after `listeners`). */
-  threadFds?: number[][]
   /** Absolute path of the config file to load hooks from, or null. */
   configFile: string | null
   /** The resolved settings (plain JSON: no functions). */

@@ -79,22 +79,24 @@ async function boot(): Promise<void> {
   }
   runHook('post_fork', null, workerApi())
   openAccessLog()
-  if (info.workerClass === 'gthread' && info.threadFds) {
-    pool = await startThreadPool({ threads: info.threadFds.length, fdsPerThread: info.threadFds, settings, generation: info.generation, heartbeatMs: info.heartbeatMs, send })
-    runHook('post_worker_init', workerApi())
-    send({ t: 'booted' })
-    send({ t: 'ready' })
-    heartbeat()
-    return
+  // gthread: the app runs in the pool's threads; this thread owns the connections.
+  const threaded = info.workerClass === 'gthread'
+  const threads = Math.max(1, Number(settings.threads ?? 1))
+  if (threaded) {
+    pool = await startThreadPool({ threads, settings, log, onChange: () => tracking?.update() })
+    counters.threadsTotal = threads
   }
-  const app = await loadApp(String(settings.app), { factory: settings.factory === true, interface: String(settings.interface ?? 'auto') })
+  const refs = new WeakMap<import('node:http').IncomingMessage, import('./stats.js').ActiveRequest>()
+  // gthread loads the app here only to hand WebSocket upgrades to it (sockets cannot go to threads)
+  const app = threaded && !pool!.hasUpgrade ? null : await loadApp(String(settings.app), { factory: settings.factory === true, interface: String(settings.interface ?? 'auto') })
+  const listener: import('../app/load.js').NodeListener = threaded ? (req, res) => pool!.dispatch(req, res, refs.get(req)!) : app!.listener
   runHook('post_worker_init', workerApi())
   send({ t: 'booted' })
 
   const isSync = info.workerClass === 'sync'
   const server = createHttpServer({
     settings,
-    listener: app.listener,
+    listener,
     counters,
     keepAlive: !isSync,
     countBytes: Boolean(settings.accesslog),
@@ -102,7 +104,8 @@ async function boot(): Promise<void> {
     hooks: { pre_request: hooks.pre_request, post_request: hooks.post_request },
     onHookError: (name, err) => log('error', `hook ${name} raised: ${describeError(err)}`),
     onAppError: (err, req) => log('error', `error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`),
-    onRequestStart: (ref) => {
+    onRequestStart: (ref, req) => {
+      if (threaded) refs.set(req, ref)
       // A request that blocks the loop must be named before it runs, or the timeout log
       // cannot say what was stuck. Announce the first request after each heartbeat and any
       // request after a quiet moment: at most a few messages a second under load.
@@ -120,8 +123,7 @@ async function boot(): Promise<void> {
       if (draining) maybeExit()
     },
   })
-  if (app.upgrade) server.on('upgrade', app.upgrade)
-  else server.on('upgrade', (_req, socket: net.Socket) => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'))
+  server.on('upgrade', upgradeHandler(app?.upgrade, isSync && settings.allow_sync_upgrades !== true))
 
   for (const l of info.listeners) {
     const ln = net.createServer({ pauseOnConnect: false }, (socket) => server.emit('connection', socket))
@@ -132,9 +134,35 @@ async function boot(): Promise<void> {
     listeners.push(ln)
   }
   const limit = isSync ? 1 : Number(settings.worker_connections ?? 1000)
-  tracking = trackConnections(server, listeners, counters, limit, (m) => log('warning', m))
+  // gthread also stops accepting while every thread is busy and requests already wait
+  tracking = trackConnections(server, listeners, counters, limit, (m) => log('warning', m), pool ? () => pool!.saturated() : undefined)
   send({ t: 'ready' })
   heartbeat()
+}
+
+/**
+ * Upgrades (WebSockets) go to the app's `upgrade(req, socket, head)` export and count as
+ * upgraded connections. A sync worker refuses them unless allowed: one long-lived
+ * connection would hold the whole worker.
+ */
+function upgradeHandler(upgrade: ((req: import('node:http').IncomingMessage, socket: net.Socket, head: Buffer) => void) | undefined, refuseSync: boolean) {
+  const refuse = (socket: net.Socket, why: string) => {
+    const body = `${why}\n`
+    socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  }
+  return (req: import('node:http').IncomingMessage, socket: net.Socket, head: Buffer) => {
+    if (!upgrade) return refuse(socket, 'this app does not handle protocol upgrades (export an upgrade(req, socket, head) function)')
+    if (refuseSync) return refuse(socket, 'sync workers refuse protocol upgrades: one long-lived connection would occupy a whole worker; use -k async or gthread, or --allow-sync-upgrades')
+    counters.upgraded++
+    ;(socket as net.Socket & { paddockUpgraded?: boolean }).paddockUpgraded = true
+    socket.once('close', () => counters.upgraded--)
+    try {
+      upgrade(req, socket, head)
+    } catch (err) {
+      log('error', `upgrade handler raised: ${describeError(err)}`)
+      socket.destroy()
+    }
+  }
 }
 
 let maxRequests = Number(settings.max_requests ?? 0)
@@ -165,7 +193,13 @@ function writeAccess(startedAt: number, req: import('node:http').IncomingMessage
 function heartbeat(): void {
   lastBeat = Date.now()
   announcedSinceBeat = false
-  send(pool ? pool.beat() : { t: 'hb', ...counters.beat() })
+  const beat = counters.beat()
+  if (pool) {
+    // the main thread's count includes requests waiting for a thread: split them
+    const running = pool.running()
+    beat.stats = { ...beat.stats, inFlight: running, queued: pool.queued(), threadsBusy: running, threadsTotal: pool.size, threadSlots: pool.slots() }
+  }
+  send({ t: 'hb', ...beat })
   setTimeout(heartbeat, info.heartbeatMs).unref()
 }
 
@@ -175,10 +209,6 @@ function drain(reason: string, gracefulMs: number): void {
   if (draining) return
   draining = true
   runHook('worker_int', workerApi())
-  if (pool) {
-    pool.drain()
-    void pool.exited.then(() => exit(0, 'drained'))
-  }
   for (const ln of listeners) ln.close()
   // Give up waiting after the graceful timeout: what still runs is cut off.
   drainDeadline = setTimeout(() => exit(0, `graceful timeout after ${gracefulMs} ms (${counters.active.size} requests cut off)`), gracefulMs)
@@ -192,8 +222,9 @@ function drain(reason: string, gracefulMs: number): void {
 function closeIdleLoop(): void {
   if (!tracking) return
   for (const socket of tracking.sockets) {
-    const s = socket as net.Socket & { _httpMessage?: unknown; paddockIdleSince?: number }
-    if (s._httpMessage) {
+    const s = socket as net.Socket & { _httpMessage?: unknown; paddockIdleSince?: number; paddockUpgraded?: boolean }
+    // an upgraded connection (WebSocket) is the app's to close; the graceful timeout bounds it
+    if (s._httpMessage || s.paddockUpgraded) {
       s.paddockIdleSince = undefined
       continue
     }
@@ -205,7 +236,6 @@ function closeIdleLoop(): void {
 }
 
 function maybeExit(): void {
-  if (pool) return
   if (draining && counters.active.size === 0 && (tracking?.sockets.size ?? 0) === 0) exit(0, 'drained')
 }
 
@@ -242,7 +272,6 @@ function leaveOrphaned(): void {
   if (orphaned) return
   orphaned = true
   for (const ln of listeners) ln.close()
-  pool?.drain()
   if (counters.active.size === 0) process.exit(0)
   setTimeout(() => process.exit(0), 800).unref()
 }

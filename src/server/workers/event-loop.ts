@@ -13,22 +13,32 @@ import type { WorkerCounters } from '../worker/stats.js'
 export interface ConnectionTracking {
   gate: AcceptGate
   sockets: Set<Socket>
+  /** re-evaluate whether to accept (after `busy` may have changed) */
+  update(): void
 }
 
-export function trackConnections(server: http.Server, listeners: Server[], counters: WorkerCounters, limit: number, warn: (m: string) => void): ConnectionTracking {
+/**
+ * Accept while under `limit` connections and not `busy` (gthread: every thread taken and
+ * requests already waiting); otherwise leave new connections in the kernel backlog.
+ */
+export function trackConnections(server: http.Server, listeners: Server[], counters: WorkerCounters, limit: number, warn: (m: string) => void, busy?: () => boolean): ConnectionTracking {
   const gate = new AcceptGate(listeners)
   if (!gate.supported) warn('accept control is not available on this Node version: this worker may accept connections while busy (they wait for it in-process)')
   const sockets = new Set<Socket>()
+  const update = () => {
+    if (sockets.size >= limit || busy?.()) gate.pause()
+    else gate.resume()
+  }
   server.on('connection', (socket: Socket) => {
     ;(socket as Socket & { paddockAcceptedAt?: number }).paddockAcceptedAt = Date.now()
     sockets.add(socket)
     counters.connections = sockets.size
-    if (sockets.size >= limit) gate.pause()
+    update()
     socket.once('close', () => {
       sockets.delete(socket)
       counters.connections = sockets.size
-      if (sockets.size < limit) gate.resume()
+      update()
     })
   })
-  return { gate, sockets }
+  return { gate, sockets, update }
 }

@@ -1,143 +1,107 @@
 /**
- * One thread of a gthread worker. It loads its own copy of the app, listens on its own
- * duplicate of each listening socket (inherited by the process at fork: sockets cannot
- * be handed to threads afterwards), and runs at most one request at a time:
- *   - while a request runs, the thread stops accepting, so new connections wait in the
- *     kernel backlog for an idle thread (here or in another worker process);
- *   - a request arriving on one of its kept-alive connections while it is busy waits in a
- *     small queue (reported as `queued`); an idle kept-alive connection holds nothing.
+ * One thread of a gthread worker (see gthread.ts for the whole picture). It loads its own
+ * copy of the app and serves it from an http.Server that never listens: each request
+ * arrives as a fresh Duplex bridged over this thread's port, carrying one HTTP/1.1
+ * exchange from the process's main thread. The main thread never sends a second request
+ * before the first one's bridge has closed, so a thread runs one request at a time.
  */
-import net from 'node:net'
-import { parentPort, workerData, threadId } from 'node:worker_threads'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import http from 'node:http'
+import { Duplex } from 'node:stream'
+import { parentPort, workerData } from 'node:worker_threads'
 import { loadApp } from '../app/load.js'
-import { createHttpServer } from '../http/server.js'
-import { WorkerCounters } from '../worker/stats.js'
-import { AcceptGate } from './accept.js'
 import { describeError } from '../errors.js'
 
 export interface ThreadData {
   index: number
-  fds: number[]
   settings: Record<string, unknown>
-  generation: number
-  pid: number
-  heartbeatMs: number
 }
 
+/** main -> thread */
+export type ToThread =
+  | { t: 'open'; id: number; remote: { address?: string; port?: number; family?: string; encrypted: boolean } }
+  | { t: 'in'; id: number; chunk: Uint8Array }
+  | { t: 'in-end'; id: number }
+  | { t: 'abort'; id: number }
+
+/** thread -> main */
 export type ThreadMessage =
-  | { t: 'ready' }
+  | { t: 'ready'; hasUpgrade: boolean }
   | { t: 'boot-error'; error: string }
-  | { t: 'beat'; beat: ReturnType<WorkerCounters['beat']>; busy: boolean }
-  | { t: 'req'; request: { method: string; url: string; startedAt: number; thread: number } }
+  | { t: 'out'; id: number; chunk: Uint8Array }
+  | { t: 'out-end'; id: number }
+  | { t: 'closed'; id: number }
   | { t: 'log'; level: 'error' | 'warning'; message: string }
-  | { t: 'drained' }
 
 const data = workerData as ThreadData
-const post = (m: ThreadMessage) => parentPort!.postMessage(m)
-const counters = new WorkerCounters(data.pid, data.generation)
-const limit = Number(data.settings.worker_connections ?? 1000)
-let draining = false
-let busy = false
-const waiting: [IncomingMessage, ServerResponse][] = []
-const sockets = new Set<net.Socket>()
-const listeners: net.Server[] = []
-let gate: AcceptGate
-
-function updateGate(): void {
-  if (busy || draining || sockets.size >= limit) gate.pause()
-  else gate.resume()
-}
+const port = parentPort!
+const post = (m: ThreadMessage) => port.postMessage(m)
+const bridges = new Map<number, Duplex>()
 
 async function boot(): Promise<void> {
   const app = await loadApp(String(data.settings.app), { factory: data.settings.factory === true, interface: String(data.settings.interface ?? 'auto') })
-  const run = (req: IncomingMessage, res: ServerResponse) => {
-    busy = true
-    updateGate()
-    let released = false
-    const release = () => {
-      if (released) return
-      released = true
-      busy = false
-      const next = waiting.shift()
-      counters.queued = waiting.length
-      if (next) run(...next)
-      else updateGate()
-      if (draining) maybeExit()
+  const server = http.createServer({ keepAliveTimeout: 0, requireHostHeader: false }, (req, res) => {
+    const failed = (err: unknown) => {
+      post({ t: 'log', level: 'error', message: `error handling ${req.method} ${req.url} (thread ${data.index}): ${(err as Error)?.stack ?? String(err)}` })
+      if (!res.headersSent) {
+        res.writeHead(500, { 'Content-Type': 'text/plain' })
+        res.end('Internal Server Error\n')
+      } else res.destroy()
     }
-    res.once('finish', release)
-    res.once('close', release)
-    return app.listener(req, res)
-  }
-  const server = createHttpServer({
-    settings: data.settings,
-    listener: (req, res) => {
-      if (!busy) return run(req, res)
-      waiting.push([req, res])
-      counters.queued = waiting.length
+    try {
+      const out = app.listener(req, res)
+      if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(undefined, failed)
+    } catch (err) {
+      failed(err)
+    }
+  })
+  server.on('clientError', (_err, socket) => socket.destroy())
+
+  port.on('message', (m: ToThread) => {
+    switch (m.t) {
+      case 'open':
+        return open(server, m.id, m.remote)
+      case 'in':
+        bridges.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))
+        return
+      case 'in-end':
+        bridges.get(m.id)?.push(null)
+        return
+      case 'abort':
+        bridges.get(m.id)?.destroy()
+        return
+    }
+  })
+  post({ t: 'ready', hasUpgrade: typeof app.upgrade === 'function' })
+}
+
+function open(server: http.Server, id: number, remote: Extract<ToThread, { t: 'open' }>['remote']): void {
+  const bridge = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      post({ t: 'out', id, chunk })
+      cb()
     },
-    counters,
-    keepAlive: true,
-    thread: data.index,
-    isDraining: () => draining,
-    onRequestStart: (ref) => post({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt, thread: data.index } }),
-    onAppError: (err, req) => post({ t: 'log', level: 'error', message: `error handling ${req.method} ${req.url} (thread ${data.index}): ${(err as Error)?.stack ?? String(err)}` }),
+    final(cb) {
+      post({ t: 'out-end', id })
+      cb()
+    },
+    destroy(err, cb) {
+      if (bridges.delete(id)) post({ t: 'closed', id })
+      cb(err)
+    },
   })
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket)
-    counters.connections = sockets.size
-    updateGate()
-    socket.once('close', () => {
-      sockets.delete(socket)
-      counters.connections = sockets.size
-      updateGate()
-      if (draining) maybeExit()
-    })
+  // what apps read from req.socket: the real client's address, not the bridge's
+  Object.defineProperties(bridge, {
+    remoteAddress: { value: remote.address },
+    remotePort: { value: remote.port },
+    remoteFamily: { value: remote.family },
+    encrypted: { value: remote.encrypted || undefined },
   })
-  for (const fd of data.fds) {
-    const ln = net.createServer((socket) => server.emit('connection', socket))
-    await new Promise<void>((resolve, reject) => {
-      ln.once('error', reject)
-      ln.listen({ fd, backlog: Number(data.settings.backlog ?? 2048) }, () => resolve())
-    })
-    listeners.push(ln)
-  }
-  gate = new AcceptGate(listeners)
-  if (!gate.supported) post({ t: 'log', level: 'warning', message: 'accept control is not available: a busy thread may accept connections (they wait for it)' })
-  post({ t: 'ready' })
-  beat()
+  // net.Socket methods an http.Server or an app may call on its socket
+  const noop = () => bridge
+  Object.assign(bridge, { setTimeout: noop, setNoDelay: noop, setKeepAlive: noop, ref: noop, unref: noop, destroySoon: () => bridge.end() })
+  bridges.set(id, bridge)
+  server.emit('connection', bridge)
 }
-
-function beat(): void {
-  post({ t: 'beat', beat: counters.beat(), busy })
-  setTimeout(beat, data.heartbeatMs).unref()
-}
-
-function maybeExit(): void {
-  if (!busy && waiting.length === 0 && sockets.size === 0) {
-    post({ t: 'drained' })
-    setImmediate(() => process.exit(0))
-  }
-}
-
-parentPort!.on('message', (m: { t: string }) => {
-  if (m.t !== 'drain' || draining) return
-  draining = true
-  for (const ln of listeners) ln.close()
-  const closeIdle = () => {
-    for (const s of sockets) {
-      const sock = s as net.Socket & { _httpMessage?: unknown; paddockIdleSince?: number }
-      if (sock._httpMessage) sock.paddockIdleSince = undefined
-      else {
-        sock.paddockIdleSince ??= Date.now()
-        if (Date.now() - sock.paddockIdleSince >= 250) sock.destroySoon()
-      }
-    }
-    maybeExit()
-    setTimeout(closeIdle, 50).unref()
-  }
-  closeIdle()
-})
 
 boot().catch((err) => post({ t: 'boot-error', error: describeError(err) }))
-void threadId

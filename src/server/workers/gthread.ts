@@ -1,92 +1,227 @@
 /**
- * The process side of a gthread worker: starts `threads` threads (see gthread-thread.ts),
- * and folds their reports into the worker's heartbeat: threads busy / total, which slots
- * are lit, requests, connections, queued.
+ * gthread, the process side. The process's main thread owns the listening sockets and every
+ * connection (same HTTP server, limits, keep-alive and drain as async); each parsed request
+ * goes to a free thread of the pool, FIFO when none is free. So a kept-alive connection
+ * that is idle holds no thread, and a thread runs one request at a time.
+ *
+ *   client ─TCP─> main thread (http.Server: parse, limits, keep-alive)
+ *                    │ dispatch(req, res) to a free thread, else queue
+ *                    ▼
+ *                 http.request over a Duplex bridged on the thread's MessagePort
+ *                    ▼
+ *   thread n: its own copy of the app behind an http.Server that never listens
+ *
+ * Node's own parser frames both directions: the main thread is an HTTP/1.1 client of the
+ * thread (one exchange per bridge, `Connection: close`), and copies the answer to the
+ * real response. Sockets cannot be handed to threads; bytes can.
  */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import { Duplex } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
-import type { ThreadData, ThreadMessage } from './gthread-thread.js'
-import type { WorkerMessage } from '../worker/ipc.js'
-import type { RequestRef, RequestSpan } from '../../shared/protocol.js'
+import type { ActiveRequest } from '../worker/stats.js'
+import type { LogLevel } from '../../shared/protocol.js'
+import type { ThreadData, ThreadMessage, ToThread } from './gthread-thread.js'
+
+/** Hop-by-hop headers: about one connection, never forwarded (RFC 9110 7.6.1). */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
+
+interface Job {
+  req: IncomingMessage
+  res: ServerResponse
+  ref: ActiveRequest
+}
+
+interface Slot {
+  index: number
+  worker: Worker
+  busy: Job | null
+  bridges: Map<number, Duplex>
+  ready: boolean
+}
 
 export interface ThreadPool {
-  beat(): Extract<WorkerMessage, { t: 'hb' }>
-  drain(): void
-  exited: Promise<void>
+  readonly size: number
+  dispatch(req: IncomingMessage, res: ServerResponse, ref: ActiveRequest): void
+  running(): number
+  queued(): number
+  slots(): boolean[]
+  /** true while every thread is busy and requests already wait: stop accepting */
+  saturated(): boolean
+  /** the app exports an upgrade handler (WebSockets are then served by the main thread) */
+  hasUpgrade: boolean
+  close(): Promise<void>
 }
 
 export async function startThreadPool(opts: {
   threads: number
-  fdsPerThread: number[][]
   settings: Record<string, unknown>
-  generation: number
-  heartbeatMs: number
-  send: (m: WorkerMessage) => void
+  log: (level: LogLevel, message: string) => void
+  /** called whenever a thread becomes free or busy (to re-evaluate accepting) */
+  onChange: () => void
 }): Promise<ThreadPool> {
   const entry = fileURLToPath(new URL('./gthread-thread.js', import.meta.url))
-  const last: (Extract<ThreadMessage, { t: 'beat' }> | null)[] = Array(opts.threads).fill(null)
-  const busy: boolean[] = Array(opts.threads).fill(false)
-  const requestsBase: number[] = Array(opts.threads).fill(0)
-  const workers: Worker[] = []
-  const ready = opts.fdsPerThread.map((fds, index) => {
-    const w = new Worker(entry, { workerData: { index, fds, settings: opts.settings, generation: opts.generation, pid: process.pid, heartbeatMs: opts.heartbeatMs } satisfies ThreadData })
-    workers.push(w)
-    return new Promise<void>((resolve, reject) => {
-      w.on('message', (m: ThreadMessage) => {
+  const queue: Job[] = []
+  let nextId = 1
+  let closing = false
+  let hasUpgrade = false
+
+  function spawn(index: number): Promise<Slot> {
+    const worker = new Worker(entry, { workerData: { index, settings: opts.settings } satisfies ThreadData })
+    const slot: Slot = { index, worker, busy: null, bridges: new Map(), ready: false }
+    return new Promise<Slot>((resolve, reject) => {
+      worker.on('message', (m: ThreadMessage) => {
         switch (m.t) {
           case 'ready':
-            return resolve()
+            slot.ready = true
+            hasUpgrade = m.hasUpgrade
+            return resolve(slot)
           case 'boot-error':
             return reject(new Error(m.error))
-          case 'beat':
-            last[index] = m
-            busy[index] = m.busy
-            requestsBase[index] = m.beat.stats.requests
+          case 'out':
+            slot.bridges.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))
             return
-          case 'req':
-            busy[index] = true
-            return opts.send({ t: 'req', request: m.request })
+          case 'out-end':
+            slot.bridges.get(m.id)?.push(null)
+            return
+          case 'closed':
+            // the thread is done with this exchange: the slot is free again
+            {
+              const b = slot.bridges.get(m.id)
+              slot.bridges.delete(m.id)
+              b?.destroy()
+            }
+            if (slot.busy && slot.bridges.size === 0) release(slot)
+            return
           case 'log':
-            return opts.send({ t: 'log', level: m.level, message: m.message })
+            return opts.log(m.level, m.message)
         }
       })
-      w.on('error', (err) => {
-        opts.send({ t: 'log', level: 'error', message: `thread ${index} crashed: ${err.stack ?? err}` })
-        reject(err)
+      worker.on('error', (err) => {
+        opts.log('error', `thread ${index} crashed: ${err.stack ?? err}`)
+        if (!slot.ready) reject(err)
+      })
+      worker.on('exit', () => {
+        if (closing || !slot.ready) return
+        // a thread that died takes its request with it; the others go on, and it is replaced
+        for (const b of slot.bridges.values()) b.destroy(new Error(`thread ${index} exited`))
+        slot.bridges.clear()
+        slot.busy = null
+        slot.ready = false
+        spawn(index).then(
+          (fresh) => {
+            slots[index] = fresh
+            pump()
+          },
+          (err) => opts.log('critical', `thread ${index} could not be replaced: ${err}`),
+        )
       })
     })
-  })
-  await Promise.all(ready)
-  const exited = Promise.all(workers.map((w) => new Promise<void>((r) => w.once('exit', () => r())))).then(() => undefined)
-  return {
-    exited,
-    drain: () => workers.forEach((w) => w.postMessage({ t: 'drain' })),
-    beat: () => {
-      const beats = last.filter((b): b is Extract<ThreadMessage, { t: 'beat' }> => b !== null)
-      const inFlight: RequestRef[] = beats.flatMap((b) => b.beat.inFlight)
-      const spans: RequestSpan[] = beats.flatMap((b) => b.beat.spans)
-      const sum = (f: (b: (typeof beats)[number]) => number) => beats.reduce((a, b) => a + f(b), 0)
-      const msg: Extract<WorkerMessage, { t: 'hb' }> = {
-        t: 'hb',
-        stats: {
-          requests: requestsBase.reduce((a, b) => a + b, 0),
-          inFlight: sum((b) => b.beat.stats.inFlight),
-          queued: sum((b) => b.beat.stats.queued),
-          connections: sum((b) => b.beat.stats.connections),
-          upgraded: 0,
-          threadsBusy: busy.filter(Boolean).length,
-          threadsTotal: opts.threads,
-          threadSlots: [...busy],
-          loopLagMs: Math.max(0, ...beats.map((b) => b.beat.stats.loopLagMs)),
-          durations: beats.flatMap((b) => b.beat.stats.durations),
-        },
-        inFlight,
-        spans,
-        droppedSpans: sum((b) => b.beat.droppedSpans),
+  }
+
+  const slots: Slot[] = await Promise.all(Array.from({ length: opts.threads }, (_, i) => spawn(i)))
+
+  function release(slot: Slot): void {
+    slot.busy = null
+    pump()
+    opts.onChange()
+  }
+
+  function pump(): void {
+    while (queue.length) {
+      const slot = slots.find((s) => s.ready && !s.busy)
+      if (!slot) return
+      const job = queue.shift()!
+      // the client left while its request waited: nothing to run
+      if (job.res.destroyed || job.req.destroyed) continue
+      run(slot, job)
+    }
+  }
+
+  function run(slot: Slot, job: Job): void {
+    const { req, res, ref } = job
+    slot.busy = job
+    ref.thread = slot.index
+    ref.startedAt = Date.now()
+    opts.onChange()
+    const id = nextId++
+    const post = (m: ToThread) => slot.worker.postMessage(m)
+    const bridge = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        post({ t: 'in', id, chunk })
+        cb()
+      },
+      final(cb) {
+        post({ t: 'in-end', id })
+        cb()
+      },
+      destroy(err, cb) {
+        if (slot.bridges.has(id)) post({ t: 'abort', id })
+        cb(err)
+      },
+    })
+    slot.bridges.set(id, bridge)
+    const s = req.socket
+    post({ t: 'open', id, remote: { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily, encrypted: Boolean((s as { encrypted?: boolean }).encrypted) } })
+
+    const headers: string[] = []
+    const raw = req.rawHeaders
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toLowerCase()
+      // headers the edge removed (untrusted forwarding headers) stay removed
+      if (HOP.has(name) || req.headers[name] === undefined) continue
+      headers.push(raw[i]!, raw[i + 1]!)
+    }
+    // one exchange per bridge: the thread's server closes it after the response
+    headers.push('Connection', 'close')
+    const inner = http.request({ method: req.method, path: req.url, headers, createConnection: () => bridge as never, setHost: false })
+    inner.on('response', (answer) => {
+      if (res.destroyed) return void answer.destroy()
+      const pairs = answer.rawHeaders
+      const grouped = new Map<string, { name: string; values: string[] }>()
+      for (let i = 0; i < pairs.length; i += 2) {
+        const lower = pairs[i]!.toLowerCase()
+        if (HOP.has(lower)) continue
+        const g = grouped.get(lower) ?? { name: pairs[i]!, values: [] }
+        g.values.push(pairs[i + 1]!)
+        grouped.set(lower, g)
       }
-      // Each thread's beat is consumed once.
-      for (let i = 0; i < last.length; i++) last[i] = null
-      return msg
+      for (const { name, values } of grouped.values()) res.setHeader(name, values.length === 1 ? values[0]! : values)
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage)
+      answer.pipe(res)
+      answer.on('error', () => res.destroy())
+    })
+    inner.on('error', (err) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'Content-Type': 'text/plain', Connection: 'close' })
+        res.end('Internal Server Error\n')
+      } else res.destroy(err)
+    })
+    // the client went away mid-request: the thread's copy of the request is aborted too
+    res.once('close', () => {
+      if (!res.writableFinished) inner.destroy()
+    })
+    req.pipe(inner)
+  }
+
+  return {
+    size: opts.threads,
+    get hasUpgrade() {
+      return hasUpgrade
+    },
+    dispatch(req, res, ref) {
+      queue.push({ req, res, ref })
+      pump()
+      opts.onChange()
+    },
+    running: () => slots.filter((s) => s.busy).length,
+    queued: () => queue.length,
+    slots: () => slots.map((s) => s.busy !== null),
+    saturated: () => slots.every((s) => s.busy) && queue.length >= slots.length,
+    async close() {
+      closing = true
+      await Promise.all(slots.map((s) => s.worker.terminate().catch(() => 0)))
     },
   }
 }

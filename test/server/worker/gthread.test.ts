@@ -1,0 +1,78 @@
+/**
+ * gthread: the process's main thread owns the connections and hands each request to a free
+ * thread. Counted, not timed, where possible: which thread ran what, and how many at once.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import http from 'node:http'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DEMO, FIXTURES, get, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
+
+afterEach(stopAll)
+
+/** the most intervals overlapping at one instant, per key */
+function maxOverlap(rows: { key: string; start: number; end: number }[]): Map<string, number> {
+  const out = new Map<string, number>()
+  const byKey = new Map<string, { start: number; end: number }[]>()
+  for (const r of rows) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r])
+  for (const [key, list] of byKey) {
+    const edges = list.flatMap((r) => [[r.start, 1] as const, [r.end, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    let cur = 0
+    let max = 0
+    for (const [, d] of edges) max = Math.max(max, (cur += d))
+    out.set(key, max)
+  }
+  return out
+}
+
+describe('gthread', () => {
+  it('runs at most one request per thread and at most --threads per worker', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'paddock-iv-')), 'intervals')
+    writeFileSync(file, '')
+    const p = await startPaddock(['-w', '2', '-k', 'gthread', '--threads', '3', join(FIXTURES, 'apps/intervals.mjs')], { env: { INTERVALS_FILE: file } })
+    await waitForWorkers(p, 2)
+    const replies = await Promise.all(Array.from({ length: 24 }, () => get(p.port, '/hold?ms=150')))
+    expect(replies.every((r) => r.status === 200)).toBe(true)
+    const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number, number, number])
+    expect(rows).toHaveLength(24)
+    const perThread = maxOverlap(rows.map(([pid, tid, start, end]) => ({ key: `${pid}:${tid}`, start, end })))
+    const perWorker = maxOverlap(rows.map(([pid, , start, end]) => ({ key: String(pid), start, end })))
+    expect(Math.max(...perThread.values())).toBe(1)
+    expect(Math.max(...perWorker.values())).toBeLessThanOrEqual(3)
+    // and the pool was really used in parallel
+    expect(Math.max(...perWorker.values())).toBeGreaterThanOrEqual(2)
+    // the app ran on threads, never on a worker's main thread
+    expect(rows.every(([, tid]) => tid >= 1)).toBe(true)
+  })
+
+  it('an idle kept-alive connection holds no thread', async () => {
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '2', DEMO])
+    await waitForWorkers(p, 1)
+    // four clients each keep a connection open after one request
+    const agents = Array.from({ length: 4 }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }))
+    for (const agent of agents) expect((await get(p.port, '/', { agent })).headers.connection).toBe('keep-alive')
+    // two of those connections now send blocking requests at once: both threads are free for them
+    const t0 = Date.now()
+    const two = await Promise.all([get(p.port, '/block?ms=600', { agent: agents[0] }), get(p.port, '/block?ms=600', { agent: agents[3] })])
+    const ms = Date.now() - t0
+    expect(two.map((r) => r.status)).toEqual([200, 200])
+    // in parallel ~0.6 s; one after the other would be >= 1.2 s
+    expect(ms).toBeLessThan(1150)
+    for (const a of agents) a.destroy()
+  })
+
+  it('writes the access log, and carries a large request body to the thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paddock-gt-'))
+    const log = join(dir, 'access.log')
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '2', '--access-logfile', log, DEMO])
+    await waitForWorkers(p, 1)
+    for (let i = 0; i < 5; i++) expect((await get(p.port, `/?n=${i}`)).status).toBe(200)
+    const echo = JSON.parse((await get(p.port, '/echo', { method: 'POST', body: 'x'.repeat(70_000) })).body)
+    expect(echo.body).toHaveLength(70_000)
+    await new Promise((r) => setTimeout(r, 200))
+    const lines = readFileSync(log, 'utf8').trim().split('\n')
+    expect(lines.filter((l) => l.includes('"GET /?n='))).toHaveLength(5)
+    expect(lines[0]).toMatch(/^127\.0\.0\.1 /)
+  })
+})
