@@ -1,9 +1,9 @@
 /**
  * One thread of a gthread worker (see gthread.ts for the whole picture). It loads its own
- * copy of the app and serves it from an http.Server that never listens: each request
- * arrives as a fresh Duplex bridged over this thread's port, carrying one HTTP/1.1
- * exchange from the process's main thread. The main thread never sends a second request
- * before the first one's bridge has closed, so a thread runs one request at a time.
+ * copy of the app and serves it from an http.Server that never listens: requests arrive
+ * over a kept-alive Duplex bridged on this thread's port, from the process's main thread,
+ * which sends the next request only when the previous answer has ended: a thread runs
+ * one request at a time.
  */
 import http from 'node:http'
 import { Duplex } from 'node:stream'
@@ -18,7 +18,9 @@ export interface ThreadData {
 
 /** main -> thread */
 export type ToThread =
-  | { t: 'open'; id: number; remote: { address?: string; port?: number; family?: string; encrypted: boolean } }
+  | { t: 'open'; id: number }
+  /** the client of the next request (requests come one at a time) */
+  | { t: 'client'; remote: Remote }
   | { t: 'in'; id: number; chunk: Uint8Array }
   | { t: 'in-end'; id: number }
   | { t: 'abort'; id: number }
@@ -36,10 +38,19 @@ const data = workerData as ThreadData
 const port = parentPort!
 const post = (m: ThreadMessage) => port.postMessage(m)
 const bridges = new Map<number, Duplex>()
+interface Remote {
+  address?: string
+  port?: number
+  family?: string
+  encrypted: boolean
+}
+/** the client of the request being served: what apps read from req.socket */
+let client: Remote = { encrypted: false }
 
 async function boot(): Promise<void> {
   const app = await loadApp(String(data.settings.app), { factory: data.settings.factory === true, interface: String(data.settings.interface ?? 'auto') })
-  const server = http.createServer({ keepAliveTimeout: 0, requireHostHeader: false }, (req, res) => {
+  // the bridge is kept alive by the main thread for as long as it likes
+  const server = http.createServer({ keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0, requireHostHeader: false }, (req, res) => {
     const failed = (err: unknown) => {
       post({ t: 'log', level: 'error', message: `error handling ${req.method} ${req.url} (thread ${data.index}): ${(err as Error)?.stack ?? String(err)}` })
       if (!res.headersSent) {
@@ -59,7 +70,10 @@ async function boot(): Promise<void> {
   port.on('message', (m: ToThread) => {
     switch (m.t) {
       case 'open':
-        return open(server, m.id, m.remote)
+        return open(server, m.id)
+      case 'client':
+        client = m.remote
+        return
       case 'in':
         bridges.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))
         return
@@ -74,7 +88,7 @@ async function boot(): Promise<void> {
   post({ t: 'ready', hasUpgrade: typeof app.upgrade === 'function' })
 }
 
-function open(server: http.Server, id: number, remote: Extract<ToThread, { t: 'open' }>['remote']): void {
+function open(server: http.Server, id: number): void {
   const bridge = new Duplex({
     read() {},
     write(chunk: Buffer, _enc, cb) {
@@ -92,10 +106,10 @@ function open(server: http.Server, id: number, remote: Extract<ToThread, { t: 'o
   })
   // what apps read from req.socket: the real client's address, not the bridge's
   Object.defineProperties(bridge, {
-    remoteAddress: { value: remote.address },
-    remotePort: { value: remote.port },
-    remoteFamily: { value: remote.family },
-    encrypted: { value: remote.encrypted || undefined },
+    remoteAddress: { get: () => client.address },
+    remotePort: { get: () => client.port },
+    remoteFamily: { get: () => client.family },
+    encrypted: { get: () => client.encrypted || undefined },
   })
   // net.Socket methods an http.Server or an app may call on its socket
   const noop = () => bridge

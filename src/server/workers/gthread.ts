@@ -12,8 +12,8 @@
  *   thread n: its own copy of the app behind an http.Server that never listens
  *
  * Node's own parser frames both directions: the main thread is an HTTP/1.1 client of the
- * thread (one exchange per bridge, `Connection: close`), and copies the answer to the
- * real response. Sockets cannot be handed to threads; bytes can.
+ * thread (a kept-alive bridge per thread, one request at a time), and copies the answer to
+ * the real response. Sockets cannot be handed to threads; bytes can.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { Duplex } from 'node:stream'
@@ -37,6 +37,7 @@ interface Slot {
   worker: Worker
   busy: Job | null
   bridges: Map<number, Duplex>
+  agent: http.Agent
   ready: boolean
 }
 
@@ -68,7 +69,9 @@ export async function startThreadPool(opts: {
 
   function spawn(index: number): Promise<Slot> {
     const worker = new Worker(entry, { workerData: { index, settings: opts.settings } satisfies ThreadData })
-    const slot: Slot = { index, worker, busy: null, bridges: new Map(), ready: false }
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const slot: Slot = { index, worker, busy: null, bridges: new Map(), agent, ready: false }
+    ;(agent as unknown as { createConnection: () => Duplex }).createConnection = () => openBridge(slot)
     return new Promise<Slot>((resolve, reject) => {
       worker.on('message', (m: ThreadMessage) => {
         switch (m.t) {
@@ -84,15 +87,13 @@ export async function startThreadPool(opts: {
           case 'out-end':
             slot.bridges.get(m.id)?.push(null)
             return
-          case 'closed':
-            // the thread is done with this exchange: the slot is free again
-            {
-              const b = slot.bridges.get(m.id)
-              slot.bridges.delete(m.id)
-              b?.destroy()
-            }
-            if (slot.busy && slot.bridges.size === 0) release(slot)
+          case 'closed': {
+            // the thread closed this bridge (an app that ended its connection): drop it
+            const b = slot.bridges.get(m.id)
+            slot.bridges.delete(m.id)
+            b?.destroy()
             return
+          }
           case 'log':
             return opts.log(m.level, m.message)
         }
@@ -106,6 +107,7 @@ export async function startThreadPool(opts: {
         // a thread that died takes its request with it; the others go on, and it is replaced
         for (const b of slot.bridges.values()) b.destroy(new Error(`thread ${index} exited`))
         slot.bridges.clear()
+        agent.destroy()
         slot.busy = null
         slot.ready = false
         spawn(index).then(
@@ -138,12 +140,12 @@ export async function startThreadPool(opts: {
     }
   }
 
-  function run(slot: Slot, job: Job): void {
-    const { req, res, ref } = job
-    slot.busy = job
-    ref.thread = slot.index
-    ref.startedAt = Date.now()
-    opts.onChange()
+  /**
+   * The bridge to a thread: a Duplex whose bytes travel over the thread's port. The slot's
+   * keep-alive agent opens one and reuses it for request after request (one at a time),
+   * and opens a fresh one if it ever closes.
+   */
+  function openBridge(slot: Slot): Duplex {
     const id = nextId++
     const post = (m: ToThread) => slot.worker.postMessage(m)
     const bridge = new Duplex({
@@ -157,13 +159,33 @@ export async function startThreadPool(opts: {
         cb()
       },
       destroy(err, cb) {
-        if (slot.bridges.has(id)) post({ t: 'abort', id })
+        if (slot.bridges.delete(id)) post({ t: 'abort', id })
         cb(err)
       },
     })
+    // what http.Agent calls on a socket
+    const self = () => bridge
+    Object.assign(bridge, { setTimeout: self, setNoDelay: self, setKeepAlive: self, ref: self, unref: self })
     slot.bridges.set(id, bridge)
+    post({ t: 'open', id })
+    return bridge
+  }
+
+  function run(slot: Slot, job: Job): void {
+    const { req, res, ref } = job
+    slot.busy = job
+    ref.thread = slot.index
+    ref.startedAt = Date.now()
+    opts.onChange()
+    let released = false
+    const done = () => {
+      if (released) return
+      released = true
+      release(slot)
+    }
     const s = req.socket
-    post({ t: 'open', id, remote: { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily, encrypted: Boolean((s as { encrypted?: boolean }).encrypted) } })
+    // requests reach a thread one at a time, so this describes the next request on its bridge
+    slot.worker.postMessage({ t: 'client', remote: { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily, encrypted: Boolean((s as { encrypted?: boolean }).encrypted) } } satisfies ToThread)
 
     const headers: string[] = []
     const raw = req.rawHeaders
@@ -173,10 +195,10 @@ export async function startThreadPool(opts: {
       if (HOP.has(name) || req.headers[name] === undefined) continue
       headers.push(raw[i]!, raw[i + 1]!)
     }
-    // one exchange per bridge: the thread's server closes it after the response
-    headers.push('Connection', 'close')
-    const inner = http.request({ method: req.method, path: req.url, headers, createConnection: () => bridge as never, setHost: false })
+    const inner = http.request({ method: req.method, path: req.url, headers, agent: slot.agent, setHost: false })
     inner.on('response', (answer) => {
+      answer.once('end', done)
+      answer.once('close', done)
       if (res.destroyed) return void answer.destroy()
       const pairs = answer.rawHeaders
       const grouped = new Map<string, { name: string; values: string[] }>()
@@ -193,6 +215,7 @@ export async function startThreadPool(opts: {
       answer.on('error', () => res.destroy())
     })
     inner.on('error', (err) => {
+      done()
       if (!res.headersSent) {
         res.writeHead(500, { 'Content-Type': 'text/plain', Connection: 'close' })
         res.end('Internal Server Error\n')
