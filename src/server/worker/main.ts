@@ -13,6 +13,7 @@ import { loadApp } from '../app/load.js'
 import { createHttpServer } from '../http/server.js'
 import { trackConnections, type ConnectionTracking } from '../workers/event-loop.js'
 import { startThreadPool, type ThreadPool } from '../workers/gthread.js'
+import { instrument, nativeServer } from '../workers/native.js'
 import { formatAccessLog } from '../log/access.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
@@ -88,42 +89,37 @@ async function boot(): Promise<void> {
   }
   const refs = new WeakMap<import('node:http').IncomingMessage, import('./stats.js').ActiveRequest>()
   // gthread loads the app here only to hand WebSocket upgrades to it (sockets cannot go to threads)
-  const app = threaded && !pool!.hasUpgrade ? null : await loadApp(String(settings.app), { factory: settings.factory === true, interface: String(settings.interface ?? 'auto') })
-  const listener: import('../app/load.js').NodeListener = threaded ? (req, res) => pool!.dispatch(req, res, refs.get(req)!) : app!.listener
+  const native = info.workerClass === 'native'
+  const app = native || (threaded && !pool!.hasUpgrade) ? null : await loadApp(String(settings.app), { factory: settings.factory === true, interface: String(settings.interface ?? 'auto') })
+  const listener: import('../app/load.js').NodeListener = threaded ? (req, res) => pool!.dispatch(req, res, refs.get(req)!) : (app?.listener ?? (() => undefined))
   runHook('post_worker_init', workerApi())
   send({ t: 'booted' })
 
   const isSync = info.workerClass === 'sync'
-  const server = createHttpServer({
-    settings,
-    listener,
-    counters,
-    keepAlive: !isSync,
-    countBytes: Boolean(settings.accesslog),
-    isDraining: () => draining,
-    hooks: { pre_request: hooks.pre_request, post_request: hooks.post_request },
-    onHookError: (name, err) => log('error', `hook ${name} raised: ${describeError(err)}`),
-    onAppError: (err, req) => log('error', `error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`),
-    onRequestStart: (ref, req) => {
-      if (threaded) refs.set(req, ref)
-      // A request that blocks the loop must be named before it runs, or the timeout log
-      // cannot say what was stuck. Announce the first request after each heartbeat and any
-      // request after a quiet moment: at most a few messages a second under load.
-      if (!announcedSinceBeat || Date.now() - lastSent > 10) {
-        announcedSinceBeat = true
-        send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt } })
-      }
-    },
-    onRequestEnd: (ref, req, res, bytes) => {
-      if (accessFd !== null) writeAccess(ref.startedAt, req, res, bytes)
-      if (maxRequests > 0 && counters.requests >= maxRequests && !retireAsked) {
-        retireAsked = true
-        send({ t: 'retire', requests: counters.requests })
-      }
-      if (draining) maybeExit()
-    },
-  })
-  server.on('upgrade', upgradeHandler(app?.upgrade, isSync && settings.allow_sync_upgrades !== true))
+  let server: import('node:http').Server
+  if (info.workerClass === 'native') {
+    // the app's own server parses, routes and upgrades; paddock feeds and watches it
+    server = await nativeServer(String(settings.app), settings.factory === true)
+    instrument(server, counters, { onRequestStart: requestStarted, onRequestEnd: requestEnded })
+  } else {
+    server = createHttpServer({
+      settings,
+      listener,
+      counters,
+      keepAlive: !isSync,
+      countBytes: Boolean(settings.accesslog),
+      isDraining: () => draining,
+      hooks: { pre_request: hooks.pre_request, post_request: hooks.post_request },
+      onHookError: (name, err) => log('error', `hook ${name} raised: ${describeError(err)}`),
+      onAppError: (err, req) => log('error', `error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`),
+      onRequestStart: (ref, req) => {
+        if (threaded) refs.set(req, ref)
+        requestStarted(ref)
+      },
+      onRequestEnd: requestEnded,
+    })
+    server.on('upgrade', upgradeHandler(app?.upgrade, isSync && settings.allow_sync_upgrades !== true))
+  }
 
   for (const l of info.listeners) {
     const ln = net.createServer({ pauseOnConnect: false }, (socket) => server.emit('connection', socket))
@@ -141,6 +137,27 @@ async function boot(): Promise<void> {
 }
 
 /**
+ * A request that blocks the loop must be named before it runs, or the timeout log cannot
+ * say what was stuck. Announce the first request after each heartbeat and any request
+ * after a quiet moment: at most a few messages a second under load.
+ */
+function requestStarted(ref: import('./stats.js').ActiveRequest): void {
+  if (!announcedSinceBeat || Date.now() - lastSent > 10) {
+    announcedSinceBeat = true
+    send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt } })
+  }
+}
+
+function requestEnded(ref: import('./stats.js').ActiveRequest, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, bytes: number): void {
+  if (accessFd !== null) writeAccess(ref.startedAt, req, res, bytes)
+  if (maxRequests > 0 && counters.requests >= maxRequests && !retireAsked) {
+    retireAsked = true
+    send({ t: 'retire', requests: counters.requests })
+  }
+  if (draining) maybeExit()
+}
+
+/**
  * Upgrades (WebSockets) go to the app's `upgrade(req, socket, head)` export and count as
  * upgraded connections. A sync worker refuses them unless allowed: one long-lived
  * connection would hold the whole worker.
@@ -154,7 +171,7 @@ function upgradeHandler(upgrade: ((req: import('node:http').IncomingMessage, soc
     if (!upgrade) return refuse(socket, 'this app does not handle protocol upgrades (export an upgrade(req, socket, head) function)')
     if (refuseSync) return refuse(socket, 'sync workers refuse protocol upgrades: one long-lived connection would occupy a whole worker; use -k async or gthread, or --allow-sync-upgrades')
     counters.upgraded++
-    ;(socket as net.Socket & { paddockUpgraded?: boolean }).paddockUpgraded = true
+    ;(socket as net.Socket & { paddockUpgraded?: string }).paddockUpgraded = String(req.headers.upgrade ?? 'unknown').toLowerCase()
     socket.once('close', () => counters.upgraded--)
     try {
       upgrade(req, socket, head)
@@ -211,18 +228,39 @@ function drain(reason: string, gracefulMs: number): void {
   runHook('worker_int', workerApi())
   for (const ln of listeners) ln.close()
   // Give up waiting after the graceful timeout: what still runs is cut off.
-  drainDeadline = setTimeout(() => exit(0, `graceful timeout after ${gracefulMs} ms (${counters.active.size} requests cut off)`), gracefulMs)
+  // WebSockets still open then get a close frame (1001 going away), so clients reconnect
+  // cleanly to another worker instead of seeing a reset.
+  drainDeadline = setTimeout(() => {
+    const open = goingAway()
+    setTimeout(() => exit(0, `graceful timeout after ${gracefulMs} ms (${counters.active.size} requests cut off, ${open} upgraded connections closed)`), open ? 200 : 0).unref()
+  }, gracefulMs)
   drainDeadline.unref()
   closeIdleLoop()
   maybeExit()
   void reason
 }
 
+/** WebSocket close frame, server to client (unmasked): status 1001 "going away". */
+const GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9])
+
+function goingAway(): number {
+  let n = 0
+  for (const socket of tracking?.sockets ?? []) {
+    const s = socket as net.Socket & { paddockUpgraded?: string }
+    if (!s.paddockUpgraded || s.destroyed) continue
+    n++
+    // a close frame only means something to a WebSocket peer; other upgrades are just ended
+    if (s.paddockUpgraded === 'websocket') s.end(GOING_AWAY)
+    else s.end()
+  }
+  return n
+}
+
 /** Close kept-alive connections once idle for a moment: a client that is just sending is not cut. */
 function closeIdleLoop(): void {
   if (!tracking) return
   for (const socket of tracking.sockets) {
-    const s = socket as net.Socket & { _httpMessage?: unknown; paddockIdleSince?: number; paddockUpgraded?: boolean }
+    const s = socket as net.Socket & { _httpMessage?: unknown; paddockIdleSince?: number; paddockUpgraded?: string }
     // an upgraded connection (WebSocket) is the app's to close; the graceful timeout bounds it
     if (s._httpMessage || s.paddockUpgraded) {
       s.paddockIdleSince = undefined

@@ -1,0 +1,84 @@
+/**
+ * The `native` worker class (Gunicorn's tornado worker, Node-style): the app brings its own
+ * http.Server (a bare one, Fastify's, NestJS's, the one Socket.IO is attached to) and keeps
+ * parsing, routing and upgrading. paddock feeds it the connections its listeners accept,
+ * so supervision stays paddock's: accept control, heartbeat, drain, max-requests, and the
+ * per-worker numbers, read from the server's own events.
+ */
+import http from 'node:http'
+import type { Socket } from 'node:net'
+import { importAppModule, splitAppSpec } from '../app/load.js'
+import { PaddockError } from '../errors.js'
+import type { ActiveRequest, WorkerCounters } from '../worker/stats.js'
+
+function isServer(v: unknown): v is http.Server {
+  return !!v && typeof v === 'object' && typeof (v as http.Server).listen === 'function' && typeof (v as http.Server).on === 'function' && typeof (v as http.Server).emit === 'function' && 'maxHeadersCount' in (v as object)
+}
+
+/** The http.Server behind what the module exported (or a --factory returned). */
+export async function nativeServer(spec: string, factory: boolean): Promise<http.Server> {
+  const { mod, exportName, module } = await importAppModule(spec)
+  let value: unknown = mod[exportName]
+  if (value === undefined) throw new PaddockError('PADDOCK_ERR_APP_EXPORT', `app module ${module} has no export "${splitAppSpec(spec).exportName}"`)
+  if (factory) {
+    if (typeof value !== 'function') throw new PaddockError('PADDOCK_ERR_APP_EXPORT', `--factory: export "${exportName}" of ${module} is not a function`)
+    value = await (value as () => unknown)()
+  }
+  if (isServer(value)) return value
+  const o = value as Record<string, unknown> | null
+  // Fastify: routes are registered once ready() resolves; its server is `.server`
+  if (o && typeof o.ready === 'function' && isServer(o.server)) {
+    await (o.ready as () => Promise<unknown>)()
+    return o.server
+  }
+  // NestJS: app.init() then app.getHttpServer()
+  if (o && typeof o.getHttpServer === 'function') {
+    if (typeof o.init === 'function') await (o.init as () => Promise<unknown>)()
+    const s = (o.getHttpServer as () => unknown)()
+    if (isServer(s)) return s
+  }
+  // Socket.IO attached to a server, or any object holding one
+  for (const key of ['httpServer', 'server']) if (o && isServer(o[key])) return o[key] as http.Server
+  throw new PaddockError(
+    'PADDOCK_ERR_APP_EXPORT',
+    `-k native: ${module}:${exportName} does not give an http.Server; export the server itself (http.createServer(...)), a Fastify instance, a NestJS app, or a Socket.IO server attached to an http.Server`,
+  )
+}
+
+/**
+ * Count what the app's server does: requests (from 'request' and the response's end),
+ * upgraded connections; and start Node's header / request timeouts, which it arms only
+ * on 'listening' (this server never listens: paddock's listeners feed it).
+ */
+export function instrument(
+  server: http.Server,
+  counters: WorkerCounters,
+  hooks: { onRequestStart(ref: ActiveRequest, req: http.IncomingMessage): void; onRequestEnd(ref: ActiveRequest, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void },
+): void {
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), acceptedAt: (req.socket as Socket & { paddockAcceptedAt?: number }).paddockAcceptedAt }
+    counters.start(ref)
+    hooks.onRequestStart(ref, req)
+    let done = false
+    const finish = () => {
+      if (done) return
+      done = true
+      counters.finish(ref, res.statusCode)
+      hooks.onRequestEnd(ref, req, res, Number(res.getHeader('content-length') ?? 0))
+    }
+    res.once('finish', finish)
+    res.once('close', finish)
+  })
+  server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
+    counters.upgraded++
+    ;(socket as Socket & { paddockUpgraded?: string }).paddockUpgraded = String(req.headers.upgrade ?? 'unknown').toLowerCase()
+    socket.once('close', () => counters.upgraded--)
+  })
+  queueMicrotask(() => {
+    try {
+      server.emit('listening')
+    } catch {
+      // a framework's own 'listening' handler may expect an address; ours only needs the timers
+    }
+  })
+}
