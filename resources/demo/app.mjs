@@ -2,6 +2,7 @@
 // whose cost is I/O-bound, CPU-bound or blocking, so the worker classes can be
 // compared under load. Run it with: npx paddock resources/demo/app.mjs
 import { threadId } from 'node:worker_threads'
+import { WebSocketServer } from 'ws'
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4))
 const MAX_MS = 120_000
@@ -88,10 +89,42 @@ export default function demoApp(req, res) {
         }),
         'application/json',
       )
+    case '/sse': {
+      // Server-sent events: a tick every ?ms (default 1000), ?n ticks then the end.
+      const n = Math.max(1, intParam(url, 'n', 10))
+      const ms = intParam(url, 'ms', 1000)
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' })
+      let sent = 0
+      const timer = setInterval(() => {
+        sent++
+        res.write(`event: tick\ndata: {"n":${sent},"pid":${process.pid}}\n\n`)
+        if (sent >= n) {
+          clearInterval(timer)
+          res.end()
+        }
+      }, ms)
+      res.on('close', () => clearInterval(timer))
+      return
+    }
     case '/crash':
       // Throws inside the handler: the server answers 500 and the worker survives.
       throw new Error('demo: /crash was asked to throw')
     default:
       return send(res, 404, 'Not found\n')
   }
+}
+
+// WebSockets at /ws (async, gthread, native; sync refuses them unless --allow-sync-upgrades):
+// every message is echoed, and a tick arrives every second.
+const wss = new WebSocketServer({ noServer: true })
+wss.on('connection', (ws) => {
+  let n = 0
+  const timer = setInterval(() => ws.send(JSON.stringify({ tick: ++n, pid: process.pid })), 1000)
+  ws.on('message', (data) => ws.send(`echo: ${data}`))
+  ws.on('close', () => clearInterval(timer))
+})
+
+export function upgrade(req, socket, head) {
+  if (new URL(req.url ?? '/', 'http://demo.invalid').pathname !== '/ws') return socket.destroy()
+  wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
 }

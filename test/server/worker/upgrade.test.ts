@@ -88,9 +88,41 @@ describe('WebSocket upgrades', () => {
 
   it('an app without an upgrade export answers 400 in every class', async () => {
     for (const cls of ['sync', 'async']) {
-      const p = await startPaddock(['-w', '1', '-k', cls, DEMO])
+      const p = await startPaddock(['-w', '1', '-k', cls, join(FIXTURES, 'apps/counting.mjs')])
       await waitForWorkers(p, 1)
       expect(await rawUpgrade(p.port)).toMatch(/^HTTP\/1\.1 400/)
     }
   })
+})
+
+describe('the demo app: /ws and /sse', () => {
+  it('/ws echoes and ticks under async', async () => {
+    const p = await startPaddock(['-w', '1', '-k', 'async', DEMO])
+    await waitForWorkers(p, 1)
+    const ws = await open(p.port)
+    expect(await echo(ws, 'hi')).toBe('echo: hi')
+    const tick = await new Promise<string>((r) => ws.once('message', (d) => r(String(d))))
+    expect(JSON.parse(tick)).toMatchObject({ tick: expect.any(Number) })
+    ws.close()
+  })
+
+  for (const cls of ['sync', 'gthread', 'async']) {
+    it(`/sse streams its events under ${cls}, each arriving on its own`, async () => {
+      const p = await startPaddock(['-w', '1', '-k', cls, DEMO])
+      await waitForWorkers(p, 1)
+      const events = await new Promise<string[]>((resolve, reject) => {
+        const got: string[] = []
+        const s = net.connect(p.port, '127.0.0.1', () => s.write('GET /sse?n=3&ms=100 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
+        s.on('data', (d) => got.push(String(d)))
+        s.on('end', () => resolve(got))
+        s.on('error', reject)
+      })
+      const text = events.join('')
+      expect(text).toMatch(/^HTTP\/1\.1 200/)
+      expect(text).toContain('text/event-stream')
+      expect(text.match(/event: tick/g)).toHaveLength(3)
+      // streamed, not buffered: the events came in separate reads
+      expect(events.length).toBeGreaterThanOrEqual(3)
+    })
+  }
 })
