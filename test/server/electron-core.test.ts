@@ -3,7 +3,7 @@
  * window's frames to the current target, hosted or attached over a control socket (targets.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startHosting, type Hosting } from '../../src/main/hosting.js'
@@ -60,6 +60,8 @@ describe('desktop main without Electron', () => {
     const sock = join(dir, 'cli.sock')
     const cli = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '--control-socket', sock, DEMO], { bind: false })
     await waitForWorkers(cli, 1)
+    // the control socket opens once the first worker is ready
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50))
     const info = reg.attach(sock)
     expect(info).toMatchObject({ kind: 'attached', socketPath: sock })
     const mark = frames.length
