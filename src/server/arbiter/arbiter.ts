@@ -83,6 +83,7 @@ export class Arbiter implements ArbiterApi {
   private holdSpawning = false
   private stopping: Promise<void> | null = null
   private readonly rates = new RateWindow()
+  private lastBalance = 0
   /** set by setApp: survives the config re-read of later reloads */
   private appOverride: string | null = null
   private readonly counters = { requests: 0, reloads: 0, workersSpawned: 0, workersExited: 0, workersKilled: 0, timeouts: 0 }
@@ -416,10 +417,36 @@ export class Arbiter implements ArbiterApi {
       this.checkTimeouts()
       this.reconcile()
       this.checkReload()
+      this.balance()
     } catch (err) {
       this.log.error(`arbiter loop: ${(err as Error).stack ?? err}`)
     }
     this.tickTimer = setTimeout(() => this.tick(), TICK_MS)
+  }
+
+  /**
+   * Kept-alive connections stay with the worker that accepted them. After a respawn (or a
+   * TTIN) the new worker would idle while the old ones keep every connection, as with Node
+   * cluster and Gunicorn gthread. Once a second, a worker far above the fair share is asked
+   * to close its surplus after their current responses; clients reconnect, and the kernel
+   * hands the new connections to whoever accepts, mostly the idle worker.
+   */
+  private balance(): void {
+    const now = Date.now()
+    if (now - this.lastBalance < 500 || this.reloadState || this.stopping) return
+    this.lastBalance = now
+    // a worker that just became ready has no heartbeat yet: it holds no connections
+    const ready = this.live().filter((w) => w.state === 'ready' && w.workerClass !== 'sync')
+    if (ready.length < 2) return
+    const conns = (w: WorkerRecord) => w.stats?.connections ?? 0
+    const total = ready.reduce((a, w) => a + conns(w), 0)
+    const share = total / ready.length
+    if (total < ready.length * 2) return
+    if (!ready.some((w) => conns(w) < share * 0.5)) return
+    for (const w of ready) {
+      const surplus = Math.floor(conns(w) - share)
+      if (conns(w) > share * 1.5 && surplus > 0) this.sendTo(w, { t: 'shed', count: surplus })
+    }
   }
 
   private serving(): WorkerRecord[] {
@@ -523,6 +550,8 @@ export class Arbiter implements ArbiterApi {
         w.readyAt = Date.now()
         w.lastHeartbeat = Date.now()
         this.everReady = true
+        // a new worker takes its share of kept-alive connections at once
+        this.lastBalance = 0
         if (this.state === 'errored') this.setState('running')
         this.emit({ type: 'worker.ready', at: Date.now(), pid: w.pid, generation: w.generation, bootMs: w.readyAt - w.spawnedAt })
         this.firstReady?.resolve()

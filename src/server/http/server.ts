@@ -25,6 +25,8 @@ export interface HttpServerOptions {
   countBytes?: boolean
   /** true while the worker drains: every response closes its connection */
   isDraining: () => boolean
+  /** true when this response should close its connection to rebalance (asked by the arbiter) */
+  shed?: () => boolean
   hooks?: { pre_request?: (...a: unknown[]) => unknown; post_request?: (...a: unknown[]) => unknown }
   onHookError?: (name: string, err: unknown) => void
 }
@@ -50,7 +52,7 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     if (rejection) return rejectResponse(res, rejection.status, rejection.reason)
     applyProxyHeaders(req, s)
     if (serverHeader) res.setHeader('Server', 'paddock')
-    if (!o.keepAlive || o.isDraining()) res.shouldKeepAlive = false
+    if (!o.keepAlive || o.isDraining() || o.shed?.()) res.shouldKeepAlive = false
     const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: o.thread, acceptedAt: (req.socket as Socket & { paddockAcceptedAt?: number }).paddockAcceptedAt }
     o.counters.start(ref)
     o.onRequestStart?.(ref, req)

@@ -85,3 +85,5 @@ export type MasterMessage =
   /** Quick stop: exit now. */
   | { t: 'quit' }
   | { t: 'reopen-logs' }
+  /** Rebalance: this worker holds more than its share of kept-alive connections; close `count` of them after their current response. */
+  | { t: 'shed'; count: number }

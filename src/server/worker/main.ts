@@ -44,6 +44,8 @@ let pool: ThreadPool | null = null
 let lastBeat = Date.now()
 let lastSent = Date.now()
 let announcedSinceBeat = false
+/** responses still to answer with Connection: close to give connections back (see the arbiter's balance) */
+let shedding = 0
 
 // -------------------------------------------------------------- access log
 let accessFd: number | null = null
@@ -109,6 +111,7 @@ async function boot(): Promise<void> {
       keepAlive: !isSync,
       countBytes: Boolean(settings.accesslog),
       isDraining: () => draining,
+      shed: () => shedding > 0 && shedding-- > 0,
       hooks: { pre_request: hooks.pre_request, post_request: hooks.post_request },
       onHookError: (name, err) => log('error', `hook ${name} raised: ${describeError(err)}`),
       onAppError: (err, req) => log('error', `error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`),
@@ -294,6 +297,12 @@ process.on('message', (m: MasterMessage) => {
   if (m.t === 'drain') drain(m.reason, m.gracefulTimeoutMs)
   else if (m.t === 'quit') exit(0, 'quit')
   else if (m.t === 'reopen-logs') openAccessLog()
+  else if (m.t === 'shed' && tracking) {
+    shedding = Math.min(m.count, tracking.sockets.size)
+    log('info', `rebalancing: giving back ${shedding} of ${tracking.sockets.size} kept-alive connections to the other workers`)
+    // while the surplus reconnects, leave new connections to the other workers
+    tracking.hold(500)
+  }
 })
 process.on('SIGTERM', () => drain('SIGTERM', Number(settings.graceful_timeout ?? 30) * 1000))
 process.on('SIGINT', () => process.exit(0))

@@ -15,6 +15,8 @@ export interface ConnectionTracking {
   sockets: Set<Socket>
   /** re-evaluate whether to accept (after `busy` may have changed) */
   update(): void
+  /** stop accepting for `ms` whatever else happens (rebalancing: let other workers take new connections) */
+  hold(ms: number): void
 }
 
 /**
@@ -25,9 +27,15 @@ export function trackConnections(server: http.Server, listeners: Server[], count
   const gate = new AcceptGate(listeners)
   if (!gate.supported) warn('accept control is not available on this Node version: this worker may accept connections while busy (they wait for it in-process)')
   const sockets = new Set<Socket>()
+  let heldUntil = 0
   const update = () => {
-    if (sockets.size >= limit || busy?.()) gate.pause()
+    if (sockets.size >= limit || busy?.() || Date.now() < heldUntil) gate.pause()
     else gate.resume()
+  }
+  const hold = (ms: number) => {
+    heldUntil = Date.now() + ms
+    gate.pause()
+    setTimeout(update, ms + 5).unref()
   }
   server.on('connection', (socket: Socket) => {
     ;(socket as Socket & { paddockAcceptedAt?: number }).paddockAcceptedAt = Date.now()
@@ -40,5 +48,5 @@ export function trackConnections(server: http.Server, listeners: Server[], count
       update()
     })
   })
-  return { gate, sockets, update }
+  return { gate, sockets, update, hold }
 }

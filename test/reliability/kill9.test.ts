@@ -1,0 +1,53 @@
+/**
+ * kill -9 a worker every 2 s under a keep-alive load: only requests on the killed worker may
+ * fail, the worker count comes back, and the respawned worker gets its share of the load
+ * again (the arbiter asks the surviving worker to give back its surplus connections).
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEMO, childPids, sleep, startPaddock, stopAll, waitForWorkers } from '../helpers/proc.js'
+import { countingLoad } from '../helpers/load.js'
+
+afterEach(stopAll)
+
+describe('kill -9 every 2 s under load', () => {
+  it('fails only what the killed worker held, restores the count, and rebalances connections to the new worker', async () => {
+    const LOOPS = 24
+    const p = await startPaddock(['-w', '2', '-k', 'async', DEMO])
+    await waitForWorkers(p, 2)
+    const load = countingLoad(p.port, '/whoami', LOOPS)
+    await sleep(1000)
+    const report: string[] = []
+    for (let round = 0; round < 4; round++) {
+      const before = childPids(p.pid)
+      const victim = before[round % before.length]!
+      const t0 = Date.now()
+      process.kill(victim, 'SIGKILL')
+      // the count comes back (wide bound for CI; the arbiter notices within one tick)
+      let back = 0
+      for (;;) {
+        const now = childPids(p.pid)
+        if (now.length === 2 && !now.includes(victim)) {
+          back = Date.now() - t0
+          break
+        }
+        if (Date.now() - t0 > 5000) throw new Error(`worker count not restored after kill of ${victim}`)
+        await sleep(20)
+      }
+      await sleep(2000 - (Date.now() - t0))
+      const fresh = childPids(p.pid).find((x) => !before.includes(x))!
+      // in the last second of this round, the respawned worker serves a fair part of the load
+      const window = load.served.filter((s) => s.at >= t0 + 1000 && s.at < t0 + 2000 && s.outcome === 'ok')
+      const share = window.filter((s) => s.pid === fresh).length / Math.max(1, window.length)
+      const c = load.counts(t0 - 200, t0 + 2000)
+      const failed = c.refused + c.reset + c.timeout + c.non2xx + c.other
+      report.push(`kill ${round + 1}: count back in ${back} ms, ${failed} failed (reset ${c.reset}, refused ${c.refused}, timeout ${c.timeout}, non-2xx ${c.non2xx}), new worker share ${(share * 100).toFixed(0)}%`)
+      // only the killed worker's requests can fail: at most one per connection it held
+      expect(failed).toBeLessThanOrEqual(LOOPS)
+      expect(c.non2xx).toBe(0)
+      expect(back).toBeLessThan(3000)
+      expect(share).toBeGreaterThanOrEqual(0.25)
+    }
+    await load.stop()
+    console.log(report.join('\n'))
+  })
+})
