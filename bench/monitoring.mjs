@@ -34,6 +34,7 @@ async function waitPort(port) {
 }
 
 async function run(monitored) {
+  if (process.env.BENCH_DEBUG) console.error("run", monitored)
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'paddock-mon-'))
   const sock = join(dir, 'ctl.sock')
@@ -43,6 +44,7 @@ async function run(monitored) {
   const helpers = []
   try {
     await waitPort(port)
+    if (process.env.BENCH_DEBUG) console.error('port open', port)
     await sleep(1000)
     let scraping = true
     if (monitored) {
@@ -57,6 +59,7 @@ async function run(monitored) {
     spawnSync('wrk', ['-t2', '-c50', '-d1s', `http://127.0.0.1:${port}/`])
     const out = spawnSync('wrk', ['-t2', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' }).stdout
     scraping = false
+    if (process.env.BENCH_DEBUG) console.error('wrk done')
     return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
   } finally {
     for (const h of helpers) h.kill('SIGKILL')

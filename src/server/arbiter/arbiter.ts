@@ -528,6 +528,7 @@ export class Arbiter implements ArbiterApi {
       exitSignal: null,
       bootError: null,
       workerConnections: Number(s.worker_connections),
+      ...goneSignal(),
     })
     this.counters.workersSpawned++
     if (w.pid > 0) this.workers.set(w.pid, w)
@@ -607,7 +608,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   private drain(w: WorkerRecord, reason: string): Promise<void> {
-    const exited = new Promise<void>((resolve) => (w.state === 'exited' ? resolve() : w.child.once('exit', () => resolve())))
+    const exited = w.gone
     if (w.state === 'draining' || w.state === 'exited') return exited
     if (w.state !== 'ready') {
       this.terminate(w, 'SIGKILL', reason)
@@ -637,6 +638,9 @@ export class Arbiter implements ArbiterApi {
   }
 
   private onWorkerExit(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+    // recorded once: the child's exit event may follow the process-table check
+    if (w.state === 'exited') return
+    w.markGone()
     const wasReady = w.readyAt !== null
     const prevState = w.state
     w.state = 'exited'
@@ -698,7 +702,6 @@ export class Arbiter implements ArbiterApi {
         if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue
         this.log.warning(`Worker ${w.pid} is listed but no longer exists: marking it exited`)
         this.onWorkerExit(w, null, null)
-        w.child.removeAllListeners('exit')
       }
     }
   }
@@ -746,7 +749,7 @@ export class Arbiter implements ArbiterApi {
     if (this.reloadState) this.finishReload({ ok: false, generation: this.generation, error: 'server stopping' })
     const graceMs = Number(this.config.settings.graceful_timeout) * 1000
     const workers = this.live()
-    const exited = workers.map((w) => new Promise<void>((r) => (w.state === 'exited' ? r() : w.child.once('exit', () => r()))))
+    const exited = workers.map((w) => w.gone)
     for (const w of workers) {
       if (mode === 'graceful' && w.state === 'ready') void this.drain(w, 'graceful stop (TERM)')
       else this.terminate(w, mode === 'graceful' ? 'SIGKILL' : 'SIGQUIT', mode === 'graceful' ? 'stopping' : 'quick stop')
@@ -770,4 +773,10 @@ export class Arbiter implements ArbiterApi {
     this.log.info('Shutting down: Master')
     this.hook('on_exit', this)
   }
+}
+
+function goneSignal(): { gone: Promise<void>; markGone: () => void } {
+  let markGone!: () => void
+  const gone = new Promise<void>((resolve) => (markGone = resolve))
+  return { gone, markGone }
 }

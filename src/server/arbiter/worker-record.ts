@@ -26,6 +26,9 @@ export interface WorkerRecord {
   exitSignal: string | null
   bootError: string | null
   workerConnections: number
+  /** resolves once the arbiter has recorded the exit (from the child's exit event or the process-table check) */
+  gone: Promise<void>
+  markGone: () => void
 }
 
 export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
