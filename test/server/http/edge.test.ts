@@ -1,0 +1,83 @@
+/**
+ * The HTTP edge with Gunicorn's settings: request limits answer 400 / 431 / 413 and close,
+ * before the app runs; forwarded scheme headers are honoured only from trusted front ends;
+ * the Server header can be turned off. Every class shares this edge; async is used here,
+ * the malformed-request corpus covers the classes one by one.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import net from 'node:net'
+import { DEMO, get, startPaddock, stopAll, waitForWorkers, type Paddock } from '../../helpers/proc.js'
+
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(text))
+    let got = ''
+    s.on('data', (d) => (got += d))
+    s.on('close', () => resolve(got))
+    s.on('error', () => resolve(got))
+    s.setTimeout(5000, () => s.destroy())
+  })
+}
+
+describe('HTTP limits', () => {
+  let p: Paddock
+  beforeAll(async () => {
+    p = await startPaddock(['-w', '1', '-k', 'async', '--limit-request-line', '100', '--limit-request-fields', '6', '--limit-request-field-size', '80', '--limit-request-body', '1000', DEMO])
+    await waitForWorkers(p, 1)
+  })
+  afterAll(stopAll)
+
+  it('an over-long request line gets 400', async () => {
+    const r = await raw(p.port, `GET /echo?${'a'.repeat(150)} HTTP/1.1\r\nHost: x\r\n\r\n`)
+    expect(r).toMatch(/^HTTP\/1\.1 400/)
+    expect(r.toLowerCase()).toContain('connection: close')
+  })
+
+  it('too many header fields get 431', async () => {
+    const headers = Array.from({ length: 8 }, (_, i) => `X-H${i}: v\r\n`).join('')
+    expect(await raw(p.port, `GET / HTTP/1.1\r\nHost: x\r\n${headers}\r\n`)).toMatch(/^HTTP\/1\.1 431/)
+  })
+
+  it('a header field above the size limit gets 431', async () => {
+    expect(await raw(p.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(120)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/)
+  })
+
+  it('a body above the limit gets 413, declared or streamed', async () => {
+    const declared = await raw(p.port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n${'x'.repeat(5000)}`)
+    expect(declared).toMatch(/^HTTP\/1\.1 413/)
+    const chunk = 'x'.repeat(600)
+    const chunked = await raw(p.port, `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`)
+    expect(chunked).toMatch(/^HTTP\/1\.1 413/)
+  })
+
+  it('requests within the limits are served', async () => {
+    const ok = await get(p.port, '/echo', { method: 'POST', body: 'y'.repeat(900) })
+    expect(ok.status).toBe(200)
+    expect(JSON.parse(ok.body).body).toHaveLength(900)
+  })
+})
+
+describe('forwarded_allow_ips and the Server header', () => {
+  afterAll(stopAll)
+
+  it('keeps X-Forwarded-Proto from a trusted peer and strips it from an untrusted one', async () => {
+    const trusted = await startPaddock(['-w', '1', '-k', 'async', DEMO])
+    await waitForWorkers(trusted, 1)
+    const a = JSON.parse((await get(trusted.port, '/echo', { headers: { 'X-Forwarded-Proto': 'https' } })).body)
+    expect(a.headers['x-forwarded-proto']).toBe('https')
+    const untrusted = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '2', '--forwarded-allow-ips', '10.1.2.3', DEMO])
+    await waitForWorkers(untrusted, 1)
+    const b = JSON.parse((await get(untrusted.port, '/echo', { headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Ssl': 'on' } })).body)
+    expect(b.headers['x-forwarded-proto']).toBeUndefined()
+    expect(b.headers['x-forwarded-ssl']).toBeUndefined()
+  })
+
+  it('sends Server: paddock unless --no-server-header', async () => {
+    const on = await startPaddock(['-w', '1', DEMO])
+    await waitForWorkers(on, 1)
+    expect((await get(on.port, '/')).headers.server).toBe('paddock')
+    const off = await startPaddock(['-w', '1', '--no-server-header', DEMO])
+    await waitForWorkers(off, 1)
+    expect((await get(off.port, '/')).headers.server).toBeUndefined()
+  })
+})
