@@ -66,7 +66,7 @@ let skipped = 0
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'))
   passed = r.numPassedTests ?? 0
-  failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0) - failedSuitesWithFailedTests(r)
+  failed = (r.numFailedTests ?? 0) + filesThatFailedToRun(r)
   skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
 } else {
   failed = 1
@@ -76,7 +76,8 @@ if (!ok) failed += 1
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(failed > 0 ? 1 : 0)
 
-// A suite that failed to load counts once; a suite whose tests failed is counted by its tests.
-function failedSuitesWithFailedTests(r) {
-  return (r.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).some((a) => a.status === 'failed')).length
+// A test file that failed to load (or whose hooks failed) counts once; a file whose tests
+// failed is counted by its tests. (numFailedTestSuites counts describe blocks too.)
+function filesThatFailedToRun(r) {
+  return (r.testResults ?? []).filter((s) => s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed')).length
 }

@@ -41,7 +41,7 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
   })
 }
 
-export async function startPaddock(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; bind?: boolean } = {}): Promise<Paddock> {
+export async function startPaddock(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; bind?: boolean; ready?: RegExp } = {}): Promise<Paddock> {
   const full = opts.bind === false ? args : ['-b', '127.0.0.1:0', '--no-control-socket', ...args]
   const child = spawn(process.execPath, [CLI, ...full], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   started.add(child)
@@ -73,8 +73,9 @@ export async function startPaddock(args: string[], opts: { env?: NodeJS.ProcessE
       }
       check()
     })
-  const m = await waitFor(/Listening at: http:\/\/[^\s]+:(\d+)/)
-  const p: Paddock = { child, pid: child.pid!, port: Number(m[1]), output: () => out, waitFor, exited }
+  // a process that serves no app (`dashboard --attach`) says it is up with another line
+  const m = opts.ready ? await waitFor(opts.ready) : await waitFor(/Listening at: http:\/\/[^\s]+:(\d+)/)
+  const p: Paddock = { child, pid: child.pid!, port: opts.ready ? 0 : Number(m[1]), output: () => out, waitFor, exited }
   return p
 }
 

@@ -29,6 +29,8 @@ function finish(): void {
   const o = stats.options
   // Early = asked to stop, or ended before the amount was reached.
   const early = stopRequested || (o.amount !== undefined && stats.requests + sumErrors() < o.amount)
+  // the last figures, so a run shorter than one progress period still shows them
+  send({ type: 'progress', progress: stats.progress(false) })
   send({ type: 'result', result: stats.result(early) })
   // Let the IPC message flush, then leave: autocannon may hold sockets open.
   setTimeout(() => process.exit(0), 50)
@@ -61,6 +63,11 @@ function start(id: number, o: LoadOptions): void {
     body: o.body,
     duration: o.amount ? 24 * 3600 : (o.duration ?? 10),
     ...(o.rate ? { overallRate: o.rate } : {}),
+    setupClient: (client: unknown) => watchForLostRequests(client as AutocannonClient, () => {
+      if (reached()) return
+      stats!.error('reset')
+      check()
+    }),
   }
   const inst = autocannon(opts, () => finish())
   instance = inst
@@ -84,6 +91,36 @@ function start(id: number, o: LoadOptions): void {
   })
   const timer = setInterval(() => finished || send({ type: 'progress', progress: stats!.progress(true) }), PROGRESS_MS)
   timer.unref()
+}
+
+/** The parts of autocannon's per-connection client this file relies on (lib/httpClient.js). */
+interface AutocannonClient {
+  conn: import('node:net').Socket
+  _connect(): void
+  pipelinedRequests: { size(): number; clear(): void }
+  on(event: 'headers', fn: (info: { shouldKeepAlive?: boolean }) => void): void
+}
+
+/**
+ * autocannon reconnects silently when the server ends a connection, even with a request
+ * still waiting on it (a worker killed mid-request closes its sockets with a FIN): that
+ * request would vanish from every count. Count it as a reset, unless the server had
+ * announced the close (`Connection: close`), in which case the request was never taken.
+ */
+function watchForLostRequests(client: AutocannonClient, lost: () => void): void {
+  let announcedClose = false
+  client.on('headers', (info) => (announcedClose = info.shouldKeepAlive === false))
+  const connect = client._connect
+  client._connect = function (this: AutocannonClient) {
+    connect.call(this)
+    announcedClose = false
+    this.conn.prependListener('end', () => {
+      const pending = this.pipelinedRequests.size()
+      if (pending > 0 && !announcedClose) for (let i = 0; i < pending; i++) lost()
+      // the requests died with their connection; the next one must not inherit their timing
+      this.pipelinedRequests.clear()
+    })
+  }
 }
 
 process.on('message', (m: Msg) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startLoad } from '../../../dist/server/loadgen/index.js'
-import { DEMO, startPaddock, stopAll } from '../../helpers/proc.js'
+import { DEMO, childPids, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
 
 let dir: string | null = null
 const pids: number[] = []
@@ -37,5 +37,23 @@ describe('load against a real paddock', () => {
     // At the end of the duration up to one request per connection may be in flight.
     expect(Math.abs(lines(log) - r.requests)).toBeLessThanOrEqual(4)
     expect(r.errors.non2xx).toBe(0)
+  })
+
+  it('a worker killed mid-run shows up as resets, never as non-2xx, and the run goes on', async () => {
+    const p = await startPaddock(['-w', '2', '-k', 'async', DEMO])
+    const [victim] = await waitForWorkers(p, 2)
+    const h = startLoad({ url: `http://127.0.0.1:${p.port}/io?ms=50`, connections: 8, duration: 3, keepAlive: true })
+    if (h.pid) pids.push(h.pid)
+    await new Promise((r) => setTimeout(r, 1000))
+    process.kill(victim!, 'SIGKILL')
+    const r = await h.done
+    // the killed worker's in-flight requests were cut: the client saw resets
+    expect(r.errors.reset).toBeGreaterThan(0)
+    expect(r.errors.reset).toBeLessThanOrEqual(8)
+    expect(r.errors.non2xx).toBe(0)
+    expect(r.errors.refused).toBe(0)
+    // and the other worker (then the respawned one) kept serving
+    expect(r.requests).toBeGreaterThan(100)
+    expect(childPids(p.pid)).not.toContain(victim)
   })
 })
