@@ -104,6 +104,7 @@ function probe(port) {
     })
     s.on('data', () => { s.destroy(); resolve(true) })
     s.on('error', () => resolve(false))
+    s.on('close', () => resolve(false))
     s.setTimeout(1000, () => { s.destroy(); resolve(false) })
   })
 }
@@ -142,7 +143,7 @@ function rssKiB(pid) {
 
 function runWrk(port, scenario, secs) {
   const threadsWrk = Math.min(2, scenario.connections)
-  const r = spawnSync('wrk', ['-t', String(threadsWrk), '-c', String(scenario.connections), '-d', `${secs}s`, '--timeout', '5s', '--latency', `http://127.0.0.1:${port}${scenario.path}`], { encoding: 'utf8' })
+  const r = spawnSync('wrk', ['-t', String(threadsWrk), '-c', String(scenario.connections), '-d', `${secs}s`, '--timeout', '5s', '--latency', `http://127.0.0.1:${port}${scenario.path}`], { encoding: 'utf8', timeout: (secs + 30) * 1000 })
   return parseWrk(r.stdout + r.stderr)
 }
 

@@ -45,6 +45,9 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     insecureHTTPParser: false,
     requireHostHeader: false,
   })
+  // Node's default aborts the request when the client half-closes (FIN after sending it),
+  // so an answer that is not ready at once is never sent. Answer it, then close.
+  ;(server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
   const serverHeader = s.server_header !== false
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
