@@ -2,6 +2,10 @@
  * Process and system figures the engine does not know: per-worker CPU % and RSS
  * (read straight from /proc: two small reads per pid, far cheaper than spawning ps),
  * and system load / memory via systeminformation. Sampled at 1 Hz by the control server.
+ *
+ * On Linux the machine's CPU % comes from /proc/stat directly: systeminformation's
+ * currentLoad() runs `cat /proc/stat | grep cpu` through a synchronous shell on every call
+ * (three processes a second, and the master's loop blocked while they run).
  */
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -52,12 +56,38 @@ export class ProcSampler {
   }
 }
 
+let lastCpu: { busy: number; total: number } | null = null
+
+/** Busy % of all cores since the previous call, from the aggregate `cpu` line of /proc/stat. */
+async function linuxCpuPercent(): Promise<number> {
+  const line = (await readFile('/proc/stat', 'utf8')).slice(0, 256).split('\n', 1)[0]!
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number)
+  const idle = f[3]! + f[4]!
+  const total = f.reduce((a, b) => a + b, 0)
+  const prev = lastCpu
+  lastCpu = { busy: total - idle, total }
+  if (!prev || total <= prev.total) return 0
+  return ((total - idle - prev.busy) / (total - prev.total)) * 100
+}
+
+async function cpuPercent(): Promise<number> {
+  if (process.platform === 'linux') {
+    try {
+      return await linuxCpuPercent()
+    } catch {
+      // no /proc (a container without it): ask systeminformation
+    }
+  }
+  return (await si.currentLoad()).currentLoad
+}
+
 export async function sampleSystem(): Promise<SystemSnapshot> {
   try {
-    const [load, mem] = await Promise.all([si.currentLoad(), si.mem()])
+    const [cpu, mem] = await Promise.all([cpuPercent(), si.mem()])
     return {
       load1: os.loadavg()[0]!,
-      cpu: Math.round(load.currentLoad * 10) / 10,
+      cpu: Math.round(cpu * 10) / 10,
       memTotal: mem.total,
       memUsed: mem.active,
       cores: os.availableParallelism(),

@@ -25,8 +25,20 @@ export function isTrusted(addr: string | undefined, allow: string): boolean {
   return list.has(addr) || (addr.startsWith('::ffff:') && list.has(addr.slice(7)))
 }
 
+/**
+ * Scans the raw header names, so that a request without any of these headers never pays
+ * for `req.headers` (Node builds that object lazily, on first access).
+ */
+function hasSecureSchemeHeader(raw: string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length >= 15 && name.length <= 20 && (name.charCodeAt(0) | 0x20) === 0x78 /* x */ && SECURE_SCHEME_HEADERS[name.toLowerCase()] !== undefined) return true
+  }
+  return false
+}
+
 export function applyProxyHeaders(req: IncomingMessage, settings: Record<string, unknown>): void {
-  if (req.headers['x-forwarded-proto'] === undefined && req.headers['x-forwarded-protocol'] === undefined && req.headers['x-forwarded-ssl'] === undefined) return
+  if (!hasSecureSchemeHeader(req.rawHeaders)) return
   const trusted = isTrusted(req.socket.remoteAddress, String(settings.forwarded_allow_ips ?? '127.0.0.1,::1'))
   if (trusted) return
   for (const name of Object.keys(SECURE_SCHEME_HEADERS)) delete req.headers[name]

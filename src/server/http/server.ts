@@ -70,7 +70,7 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
       o.onRequestEnd?.(ref, req, res, bytes)
       runHook(o, 'post_request', req, res)
     }
-    res.once('finish', finish)
+    // a response always ends with 'close': after 'finish', or when the connection is lost first
     res.once('close', finish)
     if (limits.body > 0) enforceBodyLimit(req, res, limits.body)
     runHook(o, 'pre_request', req)

@@ -127,7 +127,7 @@ async function boot(): Promise<void> {
   for (const l of info.listeners) {
     // allowHalfOpen: a client may send its request and shut down its side (HTTP/1.0 tools,
     // health checkers); it still waits for the answer, as http.Server's own sockets do.
-    const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => server.emit('connection', socket))
+    const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (socket) => server.emit('connection', socket))
     await new Promise<void>((resolve, reject) => {
       ln.once('error', reject)
       ln.listen({ fd: l.fd, backlog: Number(settings.backlog ?? 2048) }, () => resolve())
