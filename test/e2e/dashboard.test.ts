@@ -43,16 +43,21 @@ describe('dashboard in Chromium', () => {
     expect(await shownPids(d.page)).toEqual(workerPids(d.paddock.pid).sort((a, b) => a - b))
 
     await d.page.click('[data-testid=btn-ttou]')
-    const down = await until(async () => (await cardCount(liveCards)) === 2 && workerPids(d.paddock.pid).length === 2, 15_000, 'back to two workers')
+    // a success toast leaves after a few seconds: watch for it while the worker drains
+    const [down] = await Promise.all([
+      until(async () => (await cardCount(liveCards)) === 2 && workerPids(d.paddock.pid).length === 2, 15_000, 'back to two workers'),
+      until(async () => (await d.page.$$('[data-testid=action-toast][data-cmd="workers.remove"][data-state=ok]')).length > 0, 15_000, 'TTOU result shown'),
+    ])
     console.log(`TTOU: back to two workers after ${down.tookMs} ms`)
     expect(await d.page.textContent('[data-testid=hdr-target]')).toBe('2')
-    await until(async () => (await d.page.$$('[data-testid=action-toast][data-cmd="workers.remove"][data-state=ok]')).length > 0, 5_000, 'TTOU result shown')
   })
 
   it('HUP shows a new generation replacing the old one', async () => {
     const before = await shownPids(d.page)
     const gen = Number(await d.page.getAttribute(readyCards, 'data-generation'))
     await d.page.click('[data-testid=btn-hup]')
+    const toast = until(async () => (await d.page.$$('[data-testid=action-toast][data-cmd=reload][data-state=ok]')).length > 0, 30_000, 'reload result shown')
+    toast.catch(() => {}) // awaited below; a failure before that is reported by the step that failed
     await until(async () => (await d.page.$$('[data-testid=generations]')).length > 0, 10_000, 'the generations timeline')
     await until(
       async () => {
@@ -62,10 +67,15 @@ describe('dashboard in Chromium', () => {
       30_000,
       `two ready workers of generation ${gen + 1}`,
     )
+    await toast
     const after = await shownPids(d.page)
     expect(after.filter((p) => before.includes(p))).toEqual([])
     expect(after).toEqual(workerPids(d.paddock.pid).sort((a, b) => a - b))
-    await until(async () => (await d.page.$$('[data-testid=action-toast][data-cmd=reload][data-state=ok]')).length > 0, 10_000, 'reload result shown')
+    // the live workers come first on screen; the exited ones after them, a few at most
+    const states = await d.page.$$eval('[data-testid=worker-card]', (els) => els.map((e) => (e as HTMLElement).dataset.state))
+    expect(states.slice(0, 2).every((s) => s !== 'exited')).toBe(true)
+    expect(states.slice(2).every((s) => s === 'exited')).toBe(true)
+    expect(states.length - 2).toBeLessThanOrEqual(4)
     await screenshot(d.page, 'reload')
   })
 

@@ -111,6 +111,17 @@ describe('events', () => {
     expect(ev.events.length).toBe(MAX_EVENTS)
   })
 
+  it('a worker spawned before the dashboard connected gets its whole life from the snapshot, not just its drain', () => {
+    const ev = useEventsStore()
+    m.push({ type: 'welcome', protocol: PROTOCOL_VERSION, settings: [], snapshot: snapshot({ workers: [worker({ pid: 7, spawnedAt: 100, readyAt: 300 })] }) })
+    m.push({ type: 'event', event: { type: 'worker.draining', at: 9000, pid: 7, generation: 1, reason: 'replaced by generation 2' } })
+    m.push({ type: 'event', event: { type: 'worker.exited', at: 9500, pid: 7, generation: 1, code: 0, signal: null, reason: 'replaced by generation 2', expected: true } })
+    expect(ev.lives.get(7)).toMatchObject({ spawnedAt: 100, readyAt: 300, drainingAt: 9000, exitedAt: 9500 })
+    // an exited worker the dashboard never saw alive is not invented from a snapshot
+    m.push({ type: 'snapshot', snapshot: snapshot({ workers: [worker({ pid: 8, state: 'exited' })] }) })
+    expect(ev.lives.has(8)).toBe(false)
+  })
+
   it('pausing freezes what is shown while new lines keep arriving; filters apply', () => {
     const ev = useEventsStore()
     const log = (message: string, stream: 'error' | 'access' = 'error') =>

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, flushPromises } from '@vue/test-utils'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import { PROTOCOL_VERSION, type ClientFrame } from '../../src/shared/protocol'
@@ -8,7 +8,10 @@ import HeaderBar from '../../src/renderer/src/components/HeaderBar.vue'
 import ActionBar from '../../src/renderer/src/components/ActionBar.vue'
 import ActionToasts from '../../src/renderer/src/components/ActionToasts.vue'
 import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
+import GenerationsTimeline from '../../src/renderer/src/components/GenerationsTimeline.vue'
+import LineChart from '../../src/renderer/src/components/LineChart.vue'
 import EventsView from '../../src/renderer/src/views/EventsView.vue'
+import { MAX_TOASTS, OK_TOAST_MS, useActionsStore } from '../../src/renderer/src/stores/actions'
 import { memoryTransport, snapshot, worker } from './helpers'
 
 let pinia: Pinia
@@ -109,6 +112,73 @@ describe('HeaderBar and ActionBar', () => {
     await flushPromises()
     const toast = w.find('[data-testid=action-toast][data-state=error]')
     expect(toast.text()).toContain('generation 1 keeps serving')
+  })
+})
+
+describe('ActionToasts', () => {
+  // only the clock the toasts read is faked: promises and the session's timers stay real
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] }))
+  afterEach(() => void vi.useRealTimers())
+
+  async function act(label: string, result: Parameters<typeof m.answerLast>[0]) {
+    const done = useActionsStore().run(label, { cmd: 'workers.add', count: 1 })
+    m.answerLast(result)
+    await done
+    await flushPromises()
+  }
+  const toasts = (w: ReturnType<typeof mount>) => w.findAll('[data-testid=action-toast]').map((t) => `${t.attributes('data-state')}: ${t.find('b').text()}`)
+
+  it('a success leaves after a few seconds; an error stays until dismissed', async () => {
+    const w = mount(ActionToasts, opts())
+    await act('broken', { ok: false, error: { code: 'PADDOCK_ERR_BOOT', message: 'boot failed' } })
+    await act('add a worker (TTIN)', { ok: true, message: 'target workers: 3' })
+    expect(toasts(w)).toEqual(['ok: add a worker (TTIN)', 'error: broken'])
+    vi.advanceTimersByTime(OK_TOAST_MS + 600)
+    await flushPromises()
+    expect(toasts(w)).toEqual(['error: broken'])
+    vi.advanceTimersByTime(10 * 60_000)
+    await flushPromises()
+    expect(toasts(w)).toEqual(['error: broken'])
+    await w.find('[data-testid=action-toast] .x').trigger('click')
+    expect(toasts(w)).toEqual([])
+  })
+
+  it('shows only a few at once and counts the rest, errors among them', async () => {
+    const w = mount(ActionToasts, opts())
+    await act('broken', { ok: false, error: { code: 'PADDOCK_ERR_BOOT', message: 'boot failed' } })
+    for (let i = 1; i <= 5; i++) await act(`TTIN ${i}`, { ok: true, message: 'ok' })
+    expect(toasts(w)).toHaveLength(MAX_TOASTS)
+    expect(toasts(w)[0]).toBe('ok: TTIN 5')
+    expect(w.find('[data-testid=toasts-more]').text()).toContain(`+${6 - MAX_TOASTS} more (1 error)`)
+    // once the successes are gone the error is back in view
+    vi.advanceTimersByTime(OK_TOAST_MS + 600)
+    await flushPromises()
+    expect(toasts(w)).toEqual(['error: broken'])
+    expect(w.find('[data-testid=toasts-more]').exists()).toBe(false)
+  })
+})
+
+describe('charts', () => {
+  it('a chart with nothing but gaps says why it is empty', () => {
+    const props = { title: 'latency', unit: ' ms', times: [1, 2, 3], emptyText: 'no requests yet' }
+    const empty = mount(LineChart, { props: { ...props, series: [{ name: 'p50', color: '#3ecf8e', values: [null, null, null] }] } })
+    expect(empty.find('[data-testid=chart-empty]').text()).toBe('no requests yet')
+    expect(empty.text()).toContain('p50 –')
+    expect(empty.text()).not.toContain('– ms')
+    const full = mount(LineChart, { props: { ...props, series: [{ name: 'p50', color: '#3ecf8e', values: [null, 4, 5] }] } })
+    expect(full.find('[data-testid=chart-empty]').exists()).toBe(false)
+  })
+
+  it('the generations timeline spans what it shows, not a fixed minute, right after start-up', async () => {
+    m.push({ type: 'event', event: { type: 'worker.spawned', at: 7000, pid: 5, generation: 1, workerClass: 'sync' } })
+    m.push({ type: 'event', event: { type: 'worker.ready', at: 7200, pid: 5, generation: 1, bootMs: 200 } })
+    m.push({ type: 'event', event: { type: 'worker.spawned', at: 9000, pid: 6, generation: 2, workerClass: 'sync' } })
+    const w = mount(GenerationsTimeline, { props: { now: 10_000 }, ...opts() })
+    expect(w.find('h3').text()).toBe('workers by generation (last 10 s)')
+    // worker 5's bar starts 3 s before now: 70% along a 10 s axis (it was at 95% of 60 s)
+    expect(w.find('.seg').attributes('style')).toContain('left: 70%')
+    await w.setProps({ now: 200_000 })
+    expect(w.find('h3').text()).toBe('workers by generation (last 60 s)')
   })
 })
 

@@ -4,6 +4,7 @@
  * no charting dependency and open in any browser.
  */
 import type { LoadResult } from '../../shared/protocol.js'
+import { bucketLabels, plottedSeconds } from '../../shared/loadchart.js'
 
 const W = 640
 const H = 200
@@ -21,18 +22,22 @@ function line(values: number[], max: number, top: number, color: string): string
 }
 
 export function renderSvg(r: LoadResult): string {
-  const rps = r.perSecond.map((s) => s.requests)
-  const p99 = r.perSecond.map((s) => s.p99)
+  // the last, partial second is dropped or scaled by its real length, never drawn as a full second
+  const { points, note } = plottedSeconds(r)
+  const rps = points.map((s) => s.rps)
+  const p99 = points.map((s) => s.p99)
+  const lastT = points[points.length - 1]?.t ?? 0
   const maxRps = Math.max(1, ...rps)
   const maxP99 = Math.max(1, ...p99)
   const hist = r.histogram
   const maxCount = Math.max(1, ...hist.map((b) => b.count))
+  const labels = bucketLabels(hist)
   const bw = (W - 2 * PAD) / hist.length
   const bars = hist
     .map((b, i) => {
       const h = (b.count / maxCount) * (H - 2 * PAD)
       const x = PAD + i * bw
-      const label = b.le < 0 ? '>' : `≤${b.le}`
+      const label = esc(labels[i] ?? '')
       return `<rect x="${x.toFixed(1)}" y="${(H + H - PAD - h).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#4a7"/>` +
         `<text x="${(x + bw / 2).toFixed(1)}" y="${2 * H - PAD + 12}" font-size="9" text-anchor="middle">${label}</text>`
     })
@@ -45,6 +50,9 @@ export function renderSvg(r: LoadResult): string {
 <text x="${W - PAD}" y="30" font-size="10" fill="#c33" text-anchor="end">p99 ms (max ${maxP99})</text>
 ${line(rps, maxRps, 0, '#36c')}
 ${line(p99, maxP99, 0, '#c33')}
+<text x="${PAD}" y="${H - PAD + 12}" font-size="9" fill="#666">0 s</text>
+<text x="${W - PAD}" y="${H - PAD + 12}" font-size="9" fill="#666" text-anchor="end">${lastT} s</text>
+${note ? `<text x="${PAD}" y="${H - PAD + 26}" font-size="9" fill="#666">${esc(note)}</text>` : ''}
 <text x="${PAD}" y="${H + 16}" font-size="10">latency histogram (ms)</text>
 ${bars}
 </svg>

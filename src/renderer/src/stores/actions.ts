@@ -18,6 +18,10 @@ export interface ActionRecord {
 }
 
 const KEEP = 30
+/** how long a successful action's toast stays after it ended; an error's stays until dismissed */
+export const OK_TOAST_MS = 4000
+/** toasts shown at once, newest first; the rest are counted under them */
+export const MAX_TOASTS = 3
 
 export const useActionsStore = defineStore('actions', () => {
   const list = ref<ActionRecord[]>([])

@@ -6,7 +6,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { ControlEvent, LogLevel } from '../../../shared/protocol'
+import type { ControlEvent, LogLevel, WorkerSnapshot } from '../../../shared/protocol'
 
 export const MAX_EVENTS = 500
 export const MAX_LOGS = 1000
@@ -121,6 +121,29 @@ export const useEventsStore = defineStore('events', () => {
     if (d) events.value = [{ seq: seq++, at: e.at, kind: e.type, ...d }, ...events.value].slice(0, MAX_EVENTS)
   }
 
+  /**
+   * Workers spawned before this dashboard connected never sent it their spawned / ready
+   * events: their lives would start at their first drain, as if they had lived an instant.
+   * The snapshot knows when they were spawned and became ready.
+   */
+  function observe(workers: WorkerSnapshot[]): void {
+    let changed = false
+    for (const w of workers) {
+      const known = lives.value.get(w.pid)
+      if (!known && w.state === 'exited') continue
+      const l = known ?? life(w.pid, w.generation, w.spawnedAt)
+      if (!known || w.spawnedAt < l.spawnedAt) {
+        l.spawnedAt = w.spawnedAt
+        changed = true
+      }
+      if (l.readyAt === null && w.readyAt !== null) {
+        l.readyAt = w.readyAt
+        changed = true
+      }
+    }
+    if (changed) lives.value = new Map(lives.value)
+  }
+
   function setPaused(p: boolean): void {
     if (p) {
       frozenEvents.value = events.value
@@ -140,5 +163,5 @@ export const useEventsStore = defineStore('events', () => {
     return events.value.filter((e) => e.seq > since).length + logs.value.filter((l) => l.seq > since).length
   })
 
-  return { events, logs, lives, paused, filter, logStream, shownEvents, shownLogs, waiting, ingest, setPaused }
+  return { events, logs, lives, paused, filter, logStream, shownEvents, shownLogs, waiting, ingest, observe, setPaused }
 })

@@ -32,6 +32,7 @@ export function wire(transport: ControlTransport): void {
     }
     history.push(s)
     timeline.onSnapshot(s)
+    events.observe(s.workers)
     if (s.load && s.load.running) load.onProgress(s.load)
   })
   conn.onEvent((e) => {

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import { mount } from '@vue/test-utils'
+import type { LoadProgress } from '../../src/shared/protocol'
+import { bucketLabels, plottedSeconds } from '../../src/shared/loadchart'
+import LoadChart from '../../src/renderer/src/components/LoadChart.vue'
+
+const BOUNDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, -1]
+
+/** A run as it arrives over JSON: the open last bucket has le = -1. */
+function run(p: Partial<LoadProgress> = {}): LoadProgress {
+  return {
+    id: 1,
+    options: { url: 'http://127.0.0.1:8000/io?ms=50', connections: 16, keepAlive: true, duration: 3 },
+    startedAt: 0,
+    progress: 1,
+    elapsedSec: 3.05,
+    remainingSec: 0,
+    requests: 905,
+    requestsPerSec: 300,
+    latency: { p50: 50, p90: 60, p99: 70, max: 6100, mean: 52 },
+    errors: { refused: 0, reset: 0, timeout: 0, non2xx: 0, other: 0 },
+    perSecond: [
+      { t: 0, requests: 300, p50: 50, p99: 70, errors: 0 },
+      { t: 1, requests: 300, p50: 50, p99: 70, errors: 0 },
+      { t: 2, requests: 300, p50: 50, p99: 70, errors: 0 },
+      { t: 3, requests: 5, p50: 50, p99: 60, errors: 0 },
+    ],
+    histogram: BOUNDS.map((le) => ({ le, count: le === 100 ? 900 : le === -1 ? 5 : 0 })),
+    running: false,
+    ...p,
+  }
+}
+
+/** y of each point of an SVG path "M x,y L x,y ..." */
+const ys = (d: string) => [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]))
+
+describe('load chart figures', () => {
+  it('labels the open last bucket of the histogram ">5000", not "-1"', () => {
+    expect(bucketLabels(BOUNDS.map((le) => ({ le })))).toEqual(['1', '2', '5', '10', '20', '50', '100', '200', '500', '1000', '2000', '5000', '>5000'])
+  })
+
+  it('leaves out a last second that covers only a sliver of time, and says so', () => {
+    const { points, note } = plottedSeconds(run())
+    expect(points.map((p) => p.rps)).toEqual([300, 300, 300])
+    expect(note).toBe('last 0.05 s not plotted (partial second)')
+  })
+
+  it('scales a longer last partial second by its real length', () => {
+    const { points, note } = plottedSeconds(run({ elapsedSec: 3.5, perSecond: [...run().perSecond.slice(0, 3), { t: 3, requests: 150, p50: 50, p99: 70, errors: 0 }] }))
+    expect(points.map((p) => p.rps)).toEqual([300, 300, 300, 300])
+    expect(points[3]!.coveredSec).toBe(0.5)
+    expect(note).toBe('last point: 0.50 s, scaled to req/s')
+  })
+
+  it('plots every second unchanged when the run ended on a whole second', () => {
+    const { points, note } = plottedSeconds(run({ elapsedSec: 4 }))
+    expect(points.map((p) => p.rps)).toEqual([300, 300, 300, 5])
+    expect(note).toBeNull()
+  })
+})
+
+describe('LoadChart', () => {
+  it('shows ">5000" under the last histogram bar and no "-1" anywhere', () => {
+    const w = mount(LoadChart, { props: { run: run() } })
+    const labels = w.findAll('[data-testid=load-bucket-label]').map((l) => l.text())
+    expect(labels.at(-1)).toBe('>5000')
+    expect(labels).not.toContain('-1')
+    expect(w.text()).not.toContain('-1')
+  })
+
+  it('does not drop the req/s line to the floor for the final partial second', () => {
+    const w = mount(LoadChart, { props: { run: run() } })
+    const line = w.find('[data-testid=load-rps-line]')
+    expect(line.attributes('data-points')).toBe('3')
+    const y = ys(line.attributes('d')!)
+    // a steady 300 req/s is one flat line at the top of the plot
+    expect(new Set(y).size).toBe(1)
+    expect(w.find('[data-testid=load-chart-note]').text()).toContain('not plotted')
+  })
+
+  it('live progress: the current, partial second is scaled, not drawn as a dip', () => {
+    const w = mount(LoadChart, { props: { run: run({ running: true, elapsedSec: 3.8, perSecond: [...run().perSecond.slice(0, 3), { t: 3, requests: 240, p50: 50, p99: 70, errors: 0 }] }) } })
+    const y = ys(w.find('[data-testid=load-rps-line]').attributes('d')!)
+    expect(y).toHaveLength(4)
+    expect(Math.abs(y[3]! - y[0]!)).toBeLessThan(1)
+  })
+})
