@@ -100,7 +100,8 @@ async function startSubject(subject) {
 function probe(port) {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => {
-      s.end('GET / HTTP/1.0\r\n\r\n')
+      // a probe that half-closed would be taken as a client gone, as by any Node server
+      s.write('GET / HTTP/1.0\r\n\r\n')
     })
     s.on('data', () => { s.destroy(); resolve(true) })
     s.on('error', () => resolve(false))

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net'
 import { checkRequest, limitsFrom, maxHeaderBytes } from './limits.js'
 import { clientErrorStatus, rejectResponse, rejectSocket } from './errors.js'
 import { applyProxyHeaders } from './proxy.js'
-import type { WorkerCounters, ActiveRequest } from '../worker/stats.js'
+import { takeAcceptedAt, type WorkerCounters, type ActiveRequest } from '../worker/stats.js'
 import type { NodeListener } from '../app/load.js'
 
 export interface HttpServerOptions {
@@ -45,9 +45,6 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     insecureHTTPParser: false,
     requireHostHeader: false,
   })
-  // Node's default aborts the request when the client half-closes (FIN after sending it),
-  // so an answer that is not ready at once is never sent. Answer it, then close.
-  ;(server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
   const serverHeader = s.server_header !== false
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -56,7 +53,7 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     applyProxyHeaders(req, s)
     if (serverHeader) res.setHeader('Server', 'paddock')
     if (!o.keepAlive || o.isDraining() || o.shed?.()) res.shouldKeepAlive = false
-    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: o.thread, acceptedAt: (req.socket as Socket & { paddockAcceptedAt?: number }).paddockAcceptedAt }
+    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: o.thread, acceptedAt: takeAcceptedAt(req.socket) }
     o.counters.start(ref)
     o.onRequestStart?.(ref, req)
     let bytes = 0

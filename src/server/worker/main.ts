@@ -125,8 +125,9 @@ async function boot(): Promise<void> {
   }
 
   for (const l of info.listeners) {
-    // allowHalfOpen: a client may send its request and shut down its side (HTTP/1.0 tools,
-    // health checkers); it still waits for the answer, as http.Server's own sockets do.
+    // the socket options http.Server gives its own connections: half-open is left to the
+    // HTTP layer (a client's FIN aborts its request, so apps see 'close' and stop work), and
+    // no Nagle delay on small answers
     const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (socket) => server.emit('connection', socket))
     await new Promise<void>((resolve, reject) => {
       ln.once('error', reject)
@@ -136,7 +137,7 @@ async function boot(): Promise<void> {
   }
   const limit = isSync ? 1 : Number(settings.worker_connections ?? 1000)
   // gthread also stops accepting while every thread is busy and requests already wait
-  tracking = trackConnections(server, listeners, counters, limit, (m) => log('warning', m), pool ? () => pool!.saturated() : undefined)
+  tracking = trackConnections(server, listeners, counters, limit, (m) => log('warning', m), pool ?? undefined)
   send({ t: 'ready' })
   heartbeat()
 }

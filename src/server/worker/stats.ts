@@ -4,7 +4,26 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { RequestRef, RequestSpan } from '../../shared/protocol.js'
+import type { Socket } from 'node:net'
 import type { WorkerStats } from './ipc.js'
+
+type AcceptedSocket = Socket & { paddockAcceptedAt?: number }
+
+/**
+ * When the worker accepted this connection, for its first request only: that request may
+ * have waited since then (for the client's bytes, or in the worker); a later request on a
+ * kept-alive connection did not wait since the accept.
+ */
+export function takeAcceptedAt(socket: Socket): number | undefined {
+  const s = socket as AcceptedSocket
+  const at = s.paddockAcceptedAt
+  if (at !== undefined) s.paddockAcceptedAt = undefined
+  return at
+}
+
+export function markAccepted(socket: Socket): void {
+  ;(socket as AcceptedSocket).paddockAcceptedAt = Date.now()
+}
 
 const MAX_DURATIONS = 512
 const MAX_SPANS_PER_BEAT = 50

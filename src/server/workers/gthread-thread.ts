@@ -1,9 +1,12 @@
 /**
  * One thread of a gthread worker (see gthread.ts for the whole picture). It loads its own
- * copy of the app and serves it from an http.Server that never listens: requests arrive
- * over a kept-alive Duplex bridged on this thread's port, from the process's main thread,
- * which sends the next request only when the previous answer has ended: a thread runs
- * one request at a time.
+ * copy of the app and runs the requests the process's main thread hands it, one at a time.
+ *
+ * A request arrives as one message (method, url, headers, the client's address), its body,
+ * if any, as further messages. The app gets a real `IncomingMessage` and `ServerResponse`,
+ * bound to a stand-in socket that captures what Node writes: the response head is parsed
+ * here once, and the head, the body bytes and the end go back to the main thread in as few
+ * messages as possible (one for a small response). No HTTP is parsed twice.
  */
 import http from 'node:http'
 import { Duplex } from 'node:stream'
@@ -16,106 +19,318 @@ export interface ThreadData {
   settings: Record<string, unknown>
 }
 
-/** main -> thread */
-export type ToThread =
-  | { t: 'open'; id: number }
-  /** the client of the next request (requests come one at a time) */
-  | { t: 'client'; remote: Remote }
-  | { t: 'in'; id: number; chunk: Uint8Array }
-  | { t: 'in-end'; id: number }
-  | { t: 'abort'; id: number }
-
-/** thread -> main */
-export type ThreadMessage =
-  | { t: 'ready'; hasUpgrade: boolean }
-  | { t: 'boot-error'; error: string }
-  | { t: 'out'; id: number; chunk: Uint8Array }
-  | { t: 'out-end'; id: number }
-  | { t: 'closed'; id: number }
-  | { t: 'log'; level: 'error' | 'warning'; message: string }
-
-const data = workerData as ThreadData
-const port = parentPort!
-const post = (m: ThreadMessage) => port.postMessage(m)
-const bridges = new Map<number, Duplex>()
-interface Remote {
+export interface Remote {
   address?: string
   port?: number
   family?: string
   encrypted: boolean
 }
-/** the client of the request being served: what apps read from req.socket */
-let client: Remote = { encrypted: false }
+
+/** main -> thread */
+export type ToThread =
+  | { t: 'req'; id: number; method: string; url: string; httpVersion: string; headers: string[]; remote: Remote; body: boolean }
+  | { t: 'body'; id: number; chunk: Uint8Array }
+  | { t: 'body-end'; id: number }
+  /** the client is gone: abandon the request */
+  | { t: 'abort'; id: number }
+  /** the main thread wrote out `bytes` more of this response: more may be sent */
+  | { t: 'ack'; id: number; bytes: number }
+
+/** thread -> main: a response in one or more parts; `head` comes with the first */
+export interface ResponsePart {
+  t: 'res'
+  id: number
+  head?: { status: number; reason: string; headers: string[] }
+  chunks: Uint8Array[]
+  end: boolean
+}
+
+export type ThreadMessage =
+  | { t: 'ready'; hasUpgrade: boolean }
+  | { t: 'boot-error'; error: string }
+  | ResponsePart
+  /** the response broke off after its head was sent (the app destroyed it or threw late) */
+  | { t: 'reset'; id: number }
+  | { t: 'log'; level: 'error' | 'warning'; message: string }
+
+/** Response bytes a thread may send ahead of the main thread's writes to the client. */
+export const RESPONSE_WINDOW = 1024 * 1024
+
+const data = workerData as ThreadData
+const port = parentPort!
+const post = (m: ThreadMessage) => port.postMessage(m)
+const CRLFCRLF = Buffer.from('\r\n\r\n')
+
+interface Exchange {
+  req: http.IncomingMessage
+  res: http.ServerResponse
+  socket: CaptureSocket
+}
+const exchanges = new Map<number, Exchange>()
+
+/**
+ * The socket an app's request and response are bound to. Node's ServerResponse writes the
+ * serialized head and the body into it; it turns them back into parts for the main thread.
+ * Writes wait (backpressure) once RESPONSE_WINDOW bytes are not yet acknowledged.
+ */
+class CaptureSocket extends Duplex {
+  private head = ''
+  private headDone = false
+  private headSent = false
+  /** an app that set Transfer-Encoding: chunked itself gets Node's framing: undone here */
+  private unchunk: Unchunker | null = null
+  private pending: Uint8Array[] = []
+  private flushScheduled = false
+  private unacked = 0
+  private blocked: (() => void) | null = null
+  ended = false
+
+  constructor(readonly id: number, remote: Remote) {
+    super({ allowHalfOpen: true })
+    // what apps read from req.socket: the real client's address
+    Object.assign(this, { remoteAddress: remote.address, remotePort: remote.port, remoteFamily: remote.family, encrypted: remote.encrypted || undefined })
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.capture(chunk)
+    this.afterWrite(chunk.length, cb)
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    let n = 0
+    for (const { chunk } of chunks) {
+      this.capture(chunk)
+      n += chunk.length
+    }
+    this.afterWrite(n, cb)
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // a response that broke off midway: the main thread cuts its connection too
+    if (!this.ended && exchanges.delete(this.id)) post({ t: 'reset', id: this.id })
+    this.release()
+    cb(err)
+  }
+
+  /** The response is complete: send what is left with the end mark. */
+  finish(): void {
+    this.ended = true
+    this.flush()
+  }
+
+  ack(bytes: number): void {
+    this.unacked -= bytes
+    if (this.unacked < RESPONSE_WINDOW) this.release()
+  }
+
+  private release(): void {
+    const go = this.blocked
+    this.blocked = null
+    go?.()
+  }
+
+  private afterWrite(n: number, cb: () => void): void {
+    this.unacked += n
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      // a response written in one go (writeHead + end) leaves as one message at 'finish'
+      setImmediate(() => this.flush())
+    }
+    if (this.unacked >= RESPONSE_WINDOW) this.blocked = cb
+    else cb()
+  }
+
+  private capture(chunk: Buffer): void {
+    if (this.headDone) {
+      this.body(chunk)
+      return
+    }
+    // the head is the first thing Node writes, possibly with the start of the body
+    const at = chunk.indexOf(CRLFCRLF)
+    if (at < 0) {
+      this.head += chunk.toString('latin1')
+      return
+    }
+    this.head += chunk.toString('latin1', 0, at)
+    this.headDone = true
+    if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(this.head)) this.unchunk = new Unchunker()
+    if (at + 4 < chunk.length) this.body(chunk.subarray(at + 4))
+  }
+
+  private body(chunk: Buffer): void {
+    if (this.unchunk) this.pending.push(...this.unchunk.feed(chunk))
+    else this.pending.push(chunk)
+  }
+
+  private flush(): void {
+    this.flushScheduled = false
+    if (!exchanges.has(this.id)) return
+    if (!this.headDone && !this.ended) return
+    const part: ResponsePart = { t: 'res', id: this.id, chunks: this.pending, end: this.ended }
+    if (!this.headSent && this.headDone) {
+      part.head = parseHead(this.head)
+      this.headSent = true
+    }
+    this.pending = []
+    if (!part.head && !part.chunks.length && !part.end) return
+    post(part)
+    if (this.ended) exchanges.delete(this.id)
+  }
+}
+
+/** Undoes chunked framing as Node writes it: `hex-size CRLF data CRLF`, ending with `0 CRLF [trailers] CRLF`. */
+class Unchunker {
+  private left = 0
+  private line = ''
+  private state: 'size' | 'data' | 'crlf' | 'done' = 'size'
+
+  feed(buf: Buffer): Buffer[] {
+    const out: Buffer[] = []
+    let i = 0
+    while (i < buf.length && this.state !== 'done') {
+      if (this.state === 'size') {
+        const nl = buf.indexOf(10, i)
+        if (nl < 0) {
+          this.line += buf.toString('latin1', i)
+          break
+        }
+        this.line += buf.toString('latin1', i, nl)
+        i = nl + 1
+        this.left = parseInt(this.line.trim(), 16)
+        this.line = ''
+        // the last chunk: what follows are trailers, which a re-framed response cannot carry here
+        this.state = this.left > 0 ? 'data' : 'done'
+      } else if (this.state === 'data') {
+        const n = Math.min(this.left, buf.length - i)
+        out.push(buf.subarray(i, i + n))
+        i += n
+        this.left -= n
+        if (this.left === 0) this.state = 'crlf'
+      } else {
+        const nl = buf.indexOf(10, i)
+        if (nl < 0) break
+        i = nl + 1
+        this.state = 'size'
+      }
+    }
+    return out
+  }
+}
+
+/** "HTTP/1.1 200 OK\r\nName: value\r\n..." as Node wrote it (one header per line, validated). */
+function parseHead(text: string): { status: number; reason: string; headers: string[] } {
+  const lines = text.split('\r\n')
+  const first = lines[0]!
+  const status = Number(first.slice(9, 12))
+  const reason = first.slice(13)
+  const headers: string[] = []
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!
+    const colon = line.indexOf(':')
+    if (colon > 0) headers.push(line.slice(0, colon), line.slice(colon + 1).trim())
+  }
+  return { status, reason, headers }
+}
+
+function start(app: Awaited<ReturnType<typeof loadApp>>, m: Extract<ToThread, { t: 'req' }>): void {
+  const socket = new CaptureSocket(m.id, m.remote)
+  const req = new http.IncomingMessage(socket as unknown as import('node:net').Socket)
+  req.method = m.method
+  req.url = m.url
+  req.httpVersion = m.httpVersion
+  req.httpVersionMajor = Number(m.httpVersion[0])
+  req.httpVersionMinor = Number(m.httpVersion[2])
+  const addHeaderLines = (req as unknown as { _addHeaderLines?: (h: string[], n: number) => void })._addHeaderLines
+  if (typeof addHeaderLines === 'function') addHeaderLines.call(req, m.headers, m.headers.length)
+  else {
+    req.rawHeaders = m.headers
+    const headers: Record<string, string> = {}
+    for (let i = 0; i < m.headers.length; i += 2) {
+      const k = m.headers[i]!.toLowerCase()
+      headers[k] = headers[k] === undefined ? m.headers[i + 1]! : `${headers[k]}, ${m.headers[i + 1]}`
+    }
+    req.headers = headers
+  }
+  if (!m.body) {
+    req.complete = true
+    req.push(null)
+  }
+  const res = new http.ServerResponse(req)
+  // Close-delimited from Node's point of view: no chunked framing in the bytes it writes,
+  // so they are the body itself. The main thread frames them for the real connection and
+  // decides about keep-alive; the Connection header Node adds here is dropped there.
+  res.shouldKeepAlive = false
+  res.useChunkedEncodingByDefault = false
+  res.assignSocket(socket as unknown as import('node:net').Socket)
+  // http.Server relays its socket's 'drain' to the response; without one, nobody would
+  socket.on('drain', () => {
+    if (!res.writableFinished) res.emit('drain')
+  })
+  exchanges.set(m.id, { req, res, socket })
+  res.once('finish', () => {
+    socket.finish()
+    // as http.Server does once a response is done: the request and response both close
+    if (!req.complete) req._dump?.()
+    // destroyed only once its own writes completed: earlier, Node fails their callbacks
+    socket.once('finish', () => socket.destroy())
+    socket.end()
+  })
+  const failed = (err: unknown) => {
+    post({ t: 'log', level: 'error', message: `error handling ${m.method} ${m.url} (thread ${data.index}): ${(err as Error)?.stack ?? String(err)}` })
+    if (!res.headersSent) {
+      res.writeHead(500, { 'Content-Type': 'text/plain', 'Content-Length': '22' })
+      res.end('Internal Server Error\n')
+    } else socket.destroy()
+  }
+  try {
+    const out = app.listener(req, res)
+    if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(undefined, failed)
+  } catch (err) {
+    failed(err)
+  }
+}
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    _dump?: () => void
+  }
+}
 
 async function boot(): Promise<void> {
   const app = await loadApp(String(data.settings.app), { factory: data.settings.factory === true, interface: String(data.settings.interface ?? 'auto') })
-  // the bridge is kept alive by the main thread for as long as it likes
-  const server = http.createServer({ keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0, requireHostHeader: false }, (req, res) => {
-    const failed = (err: unknown) => {
-      post({ t: 'log', level: 'error', message: `error handling ${req.method} ${req.url} (thread ${data.index}): ${(err as Error)?.stack ?? String(err)}` })
-      if (!res.headersSent) {
-        res.writeHead(500, { 'Content-Type': 'text/plain' })
-        res.end('Internal Server Error\n')
-      } else res.destroy()
-    }
-    try {
-      const out = app.listener(req, res)
-      if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(undefined, failed)
-    } catch (err) {
-      failed(err)
-    }
-  })
-  server.on('clientError', (_err, socket) => socket.destroy())
-
   port.on('message', (m: ToThread) => {
     switch (m.t) {
-      case 'open':
-        return open(server, m.id)
-      case 'client':
-        client = m.remote
+      case 'req':
+        return start(app, m)
+      case 'body': {
+        const x = exchanges.get(m.id)
+        x?.req.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))
         return
-      case 'in':
-        bridges.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))
+      }
+      case 'body-end': {
+        const x = exchanges.get(m.id)
+        if (!x) return
+        x.req.complete = true
+        x.req.push(null)
         return
-      case 'in-end':
-        bridges.get(m.id)?.push(null)
+      }
+      case 'abort': {
+        const x = exchanges.get(m.id)
+        if (!x) return
+        exchanges.delete(m.id)
+        // what the app sees when a client disconnects: req 'aborted', res 'close'
+        x.req.destroy()
+        x.socket.destroy()
         return
-      case 'abort':
-        bridges.get(m.id)?.destroy()
+      }
+      case 'ack':
+        exchanges.get(m.id)?.socket.ack(m.bytes)
         return
     }
   })
   post({ t: 'ready', hasUpgrade: typeof app.upgrade === 'function' })
-}
-
-function open(server: http.Server, id: number): void {
-  const bridge = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, cb) {
-      post({ t: 'out', id, chunk })
-      cb()
-    },
-    final(cb) {
-      post({ t: 'out-end', id })
-      cb()
-    },
-    destroy(err, cb) {
-      if (bridges.delete(id)) post({ t: 'closed', id })
-      cb(err)
-    },
-  })
-  // what apps read from req.socket: the real client's address, not the bridge's
-  Object.defineProperties(bridge, {
-    remoteAddress: { get: () => client.address },
-    remotePort: { get: () => client.port },
-    remoteFamily: { get: () => client.family },
-    encrypted: { get: () => client.encrypted || undefined },
-  })
-  // net.Socket methods an http.Server or an app may call on its socket
-  const noop = () => bridge
-  Object.assign(bridge, { setTimeout: noop, setNoDelay: noop, setKeepAlive: noop, ref: noop, unref: noop, destroySoon: () => bridge.end() })
-  bridges.set(id, bridge)
-  server.emit('connection', bridge)
 }
 
 boot().catch((err) => post({ t: 'boot-error', error: describeError(err) }))

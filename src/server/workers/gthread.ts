@@ -4,24 +4,25 @@
  * goes to a free thread of the pool, FIFO when none is free. So a kept-alive connection
  * that is idle holds no thread, and a thread runs one request at a time.
  *
- *   client ─TCP─> main thread (http.Server: parse, limits, keep-alive)
- *                    │ dispatch(req, res) to a free thread, else queue
+ *   client ─TCP─> main thread (http.Server: parse, limits, keep-alive, the real response)
+ *                    │ {req: method, url, headers, client}  [+ body parts]
  *                    ▼
- *                 http.request over a Duplex bridged on the thread's MessagePort
+ *   thread n: its own copy of the app, a real IncomingMessage / ServerResponse
+ *                    │ {res: head, body parts, end}  (one message for a small answer)
  *                    ▼
- *   thread n: its own copy of the app behind an http.Server that never listens
+ *   main thread: writeHead + write/end on the client's ServerResponse
  *
- * Node's own parser frames both directions: the main thread is an HTTP/1.1 client of the
- * thread (a kept-alive bridge per thread, one request at a time), and copies the answer to
- * the real response. Sockets cannot be handed to threads; bytes can.
+ * Sockets cannot be handed to threads; requests and answers can, as structured messages:
+ * each side's HTTP is parsed once, by Node's own parser on the main thread. A response
+ * larger than RESPONSE_WINDOW waits for acknowledgements, so a slow client holds back the
+ * thread's writes instead of filling memory.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import { Duplex } from 'node:stream'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import type { ActiveRequest } from '../worker/stats.js'
 import type { LogLevel } from '../../shared/protocol.js'
-import type { ThreadData, ThreadMessage, ToThread } from './gthread-thread.js'
+import type { ResponsePart, ThreadData, ThreadMessage, ToThread } from './gthread-thread.js'
 
 /** Hop-by-hop headers: about one connection, never forwarded (RFC 9110 7.6.1). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
@@ -36,8 +37,8 @@ interface Slot {
   index: number
   worker: Worker
   busy: Job | null
-  bridges: Map<number, Duplex>
-  agent: http.Agent
+  /** the id of the exchange running on this thread */
+  exchange: number
   ready: boolean
 }
 
@@ -49,6 +50,8 @@ export interface ThreadPool {
   slots(): boolean[]
   /** true while every thread is busy and requests already wait: stop accepting */
   saturated(): boolean
+  /** a thread is free */
+  spare(): boolean
   /** the app exports an upgrade handler (WebSockets are then served by the main thread) */
   hasUpgrade: boolean
   close(): Promise<void>
@@ -69,31 +72,27 @@ export async function startThreadPool(opts: {
 
   function spawn(index: number): Promise<Slot> {
     const worker = new Worker(entry, { workerData: { index, settings: opts.settings } satisfies ThreadData })
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    const slot: Slot = { index, worker, busy: null, bridges: new Map(), agent, ready: false }
-    ;(agent as unknown as { createConnection: () => Duplex }).createConnection = () => openBridge(slot)
+    const slot: Slot = { index, worker, busy: null, exchange: 0, ready: false }
     return new Promise<Slot>((resolve, reject) => {
       worker.on('message', (m: ThreadMessage) => {
         switch (m.t) {
+          case 'res':
+            return answer(slot, m)
+          case 'reset':
+            if (slot.busy && slot.exchange === m.id) {
+              const job = slot.busy
+              release(slot)
+              // the answer broke off after it started: the client must not take it as complete
+              if (job.res.headersSent) job.res.destroy()
+              else internalError(job.res)
+            }
+            return
           case 'ready':
             slot.ready = true
             hasUpgrade = m.hasUpgrade
             return resolve(slot)
           case 'boot-error':
             return reject(new Error(m.error))
-          case 'out':
-            slot.bridges.get(m.id)?.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))
-            return
-          case 'out-end':
-            slot.bridges.get(m.id)?.push(null)
-            return
-          case 'closed': {
-            // the thread closed this bridge (an app that ended its connection): drop it
-            const b = slot.bridges.get(m.id)
-            slot.bridges.delete(m.id)
-            b?.destroy()
-            return
-          }
           case 'log':
             return opts.log(m.level, m.message)
         }
@@ -105,11 +104,13 @@ export async function startThreadPool(opts: {
       worker.on('exit', () => {
         if (closing || !slot.ready) return
         // a thread that died takes its request with it; the others go on, and it is replaced
-        for (const b of slot.bridges.values()) b.destroy(new Error(`thread ${index} exited`))
-        slot.bridges.clear()
-        agent.destroy()
+        const job = slot.busy
         slot.busy = null
         slot.ready = false
+        if (job) {
+          if (job.res.headersSent) job.res.destroy()
+          else internalError(job.res)
+        }
         spawn(index).then(
           (fresh) => {
             slots[index] = fresh
@@ -140,92 +141,103 @@ export async function startThreadPool(opts: {
     }
   }
 
-  /**
-   * The bridge to a thread: a Duplex whose bytes travel over the thread's port. The slot's
-   * keep-alive agent opens one and reuses it for request after request (one at a time),
-   * and opens a fresh one if it ever closes.
-   */
-  function openBridge(slot: Slot): Duplex {
-    const id = nextId++
-    const post = (m: ToThread) => slot.worker.postMessage(m)
-    const bridge = new Duplex({
-      read() {},
-      write(chunk: Buffer, _enc, cb) {
-        post({ t: 'in', id, chunk })
-        cb()
-      },
-      final(cb) {
-        post({ t: 'in-end', id })
-        cb()
-      },
-      destroy(err, cb) {
-        if (slot.bridges.delete(id)) post({ t: 'abort', id })
-        cb(err)
-      },
-    })
-    // what http.Agent calls on a socket
-    const self = () => bridge
-    Object.assign(bridge, { setTimeout: self, setNoDelay: self, setKeepAlive: self, ref: self, unref: self })
-    slot.bridges.set(id, bridge)
-    post({ t: 'open', id })
-    return bridge
-  }
-
   function run(slot: Slot, job: Job): void {
     const { req, res, ref } = job
+    const id = nextId++
     slot.busy = job
+    slot.exchange = id
     ref.thread = slot.index
+    // the time it waited for a thread is time in the queue, not running
+    ref.acceptedAt ??= ref.startedAt
     ref.startedAt = Date.now()
     opts.onChange()
-    let released = false
-    const done = () => {
-      if (released) return
-      released = true
-      release(slot)
-    }
-    const s = req.socket
-    // requests reach a thread one at a time, so this describes the next request on its bridge
-    slot.worker.postMessage({ t: 'client', remote: { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily, encrypted: Boolean((s as { encrypted?: boolean }).encrypted) } } satisfies ToThread)
-
     const headers: string[] = []
     const raw = req.rawHeaders
+    let body = false
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase()
+      if (name === 'content-length') body ||= raw[i + 1] !== '0'
+      else if (name === 'transfer-encoding') body = true
       // headers the edge removed (untrusted forwarding headers) stay removed
-      if (HOP.has(name) || req.headers[name] === undefined) continue
+      if (HOP.has(name) || (name.startsWith('x-forwarded-') && req.headers[name] === undefined)) continue
       headers.push(raw[i]!, raw[i + 1]!)
     }
-    const inner = http.request({ method: req.method, path: req.url, headers, agent: slot.agent, setHost: false })
-    inner.on('response', (answer) => {
-      answer.once('end', done)
-      answer.once('close', done)
-      if (res.destroyed) return void answer.destroy()
-      const pairs = answer.rawHeaders
-      const grouped = new Map<string, { name: string; values: string[] }>()
-      for (let i = 0; i < pairs.length; i += 2) {
-        const lower = pairs[i]!.toLowerCase()
-        if (HOP.has(lower)) continue
-        const g = grouped.get(lower) ?? { name: pairs[i]!, values: [] }
-        g.values.push(pairs[i + 1]!)
-        grouped.set(lower, g)
-      }
-      for (const { name, values } of grouped.values()) res.setHeader(name, values.length === 1 ? values[0]! : values)
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage)
-      answer.pipe(res)
-      answer.on('error', () => res.destroy())
+    const s = req.socket
+    const post = (m: ToThread) => slot.worker.postMessage(m)
+    post({
+      t: 'req',
+      id,
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      httpVersion: req.httpVersion,
+      headers,
+      remote: { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily, encrypted: Boolean((s as { encrypted?: boolean }).encrypted) },
+      body,
     })
-    inner.on('error', (err) => {
-      done()
-      if (!res.headersSent) {
-        res.writeHead(500, { 'Content-Type': 'text/plain', Connection: 'close' })
-        res.end('Internal Server Error\n')
-      } else res.destroy(err)
-    })
-    // the client went away mid-request: the thread's copy of the request is aborted too
+    if (body) {
+      req.on('data', (chunk: Buffer) => {
+        if (slot.exchange === id) post({ t: 'body', id, chunk })
+      })
+      req.once('end', () => {
+        if (slot.exchange === id) post({ t: 'body-end', id })
+      })
+    }
+    // the client went away mid-request: the thread abandons it too
     res.once('close', () => {
-      if (!res.writableFinished) inner.destroy()
+      if (slot.busy === job && slot.exchange === id) {
+        post({ t: 'abort', id })
+        release(slot)
+      }
     })
-    req.pipe(inner)
+  }
+
+  /** A part of the thread's answer: copied onto the client's response. */
+  function answer(slot: Slot, m: ResponsePart): void {
+    const job = slot.busy
+    if (!job || slot.exchange !== m.id) return
+    const res = job.res
+    if (m.head) {
+      const h = m.head.headers
+      // the app's headers replace the edge's (its own Server header wins); a repeated one
+      // (Set-Cookie) stays repeated: writeHead's array form would keep only the last
+      const seen = new Set<string>()
+      for (let i = 0; i < h.length; i += 2) {
+        const lower = h[i]!.toLowerCase()
+        if (HOP.has(lower)) continue
+        if (seen.has(lower)) res.appendHeader(h[i]!, h[i + 1]!)
+        else {
+          seen.add(lower)
+          res.setHeader(h[i]!, h[i + 1]!)
+        }
+      }
+      res.writeHead(m.head.status, m.head.reason)
+    }
+    let bytes = 0
+    for (const c of m.chunks) {
+      bytes += c.byteLength
+      res.write(c)
+    }
+    if (m.end) {
+      release(slot)
+      res.end()
+      return
+    }
+    // more to come: let the thread write on once the client has taken these bytes
+    if (bytes === 0) return
+    const ack = () => {
+      if (slot.exchange === m.id) slot.worker.postMessage({ t: 'ack', id: m.id, bytes } satisfies ToThread)
+    }
+    if (res.writableNeedDrain) res.once('drain', ack)
+    else ack()
+  }
+
+  function internalError(res: ServerResponse): void {
+    if (res.destroyed || res.headersSent) {
+      res.destroy()
+      return
+    }
+    res.writeHead(500, { 'Content-Type': 'text/plain', Connection: 'close' })
+    res.end('Internal Server Error\n')
   }
 
   return {
@@ -242,6 +254,7 @@ export async function startThreadPool(opts: {
     queued: () => queue.length,
     slots: () => slots.map((s) => s.busy !== null),
     saturated: () => slots.every((s) => s.busy) && queue.length >= slots.length,
+    spare: () => slots.some((s) => s.ready && !s.busy),
     async close() {
       closing = true
       await Promise.all(slots.map((s) => s.worker.terminate().catch(() => 0)))

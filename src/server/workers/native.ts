@@ -9,7 +9,7 @@ import http from 'node:http'
 import type { Socket } from 'node:net'
 import { importAppModule, splitAppSpec } from '../app/load.js'
 import { PaddockError } from '../errors.js'
-import type { ActiveRequest, WorkerCounters } from '../worker/stats.js'
+import { takeAcceptedAt, type ActiveRequest, type WorkerCounters } from '../worker/stats.js'
 
 function isServer(v: unknown): v is http.Server {
   return !!v && typeof v === 'object' && typeof (v as http.Server).listen === 'function' && typeof (v as http.Server).on === 'function' && typeof (v as http.Server).emit === 'function' && 'maxHeadersCount' in (v as object)
@@ -56,7 +56,7 @@ export function instrument(
   hooks: { onRequestStart(ref: ActiveRequest, req: http.IncomingMessage): void; onRequestEnd(ref: ActiveRequest, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void },
 ): void {
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), acceptedAt: (req.socket as Socket & { paddockAcceptedAt?: number }).paddockAcceptedAt }
+    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), acceptedAt: takeAcceptedAt(req.socket) }
     counters.start(ref)
     hooks.onRequestStart(ref, req)
     let done = false

@@ -76,3 +76,65 @@ describe('gthread', () => {
     expect(lines[0]).toMatch(/^127\.0\.0\.1 /)
   })
 })
+
+describe('gthread: between the main thread and a worker thread', () => {
+  const HOP = join(FIXTURES, 'apps/hop.mjs')
+
+  it('streams an 8 MiB answer intact to a slow reader, holding back the thread while the client lags', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'paddock-hop-')), 'hop')
+    writeFileSync(file, '')
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '2', HOP], { env: { HOP_FILE: file } })
+    await waitForWorkers(p, 1)
+    const { bytes, bad } = await new Promise<{ bytes: number; bad: number }>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: p.port, path: '/big?mib=8' }, (res) => {
+        let bytes = 0
+        let bad = 0
+        res.on('data', (c: Buffer) => {
+          // every byte must be its chunk's number: nothing lost, reordered or doubled
+          for (let k = 0; k < c.length; k += 4093) if (c[k] !== Math.floor((bytes + k) / 65536) % 251) bad++
+          bytes += c.length
+          // read slowly at first: the client lags far behind the app
+          if (bytes < 2 * 1024 * 1024) {
+            res.pause()
+            setTimeout(() => res.resume(), 40)
+          }
+        })
+        res.on('end', () => resolve({ bytes, bad }))
+        res.on('error', reject)
+      })
+    })
+    expect(bytes).toBe(8 * 1024 * 1024)
+    expect(bad).toBe(0)
+    await new Promise((r) => setTimeout(r, 100))
+    // the thread's writes were held back at least once instead of piling up in memory
+    const waits = Number(/drain-waits (\d+)/.exec(readFileSync(file, 'utf8'))?.[1] ?? -1)
+    expect(waits).toBeGreaterThan(0)
+  })
+
+  it("passes an app's own chunked framing through once, and repeated headers as they were", async () => {
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '2', HOP])
+    await waitForWorkers(p, 1)
+    const chunked = await get(p.port, '/chunked')
+    expect(chunked.status).toBe(200)
+    expect(chunked.body).toBe('abcdefghij')
+    const cookies = await get(p.port, '/cookies')
+    expect(cookies.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/'])
+    expect(cookies.body).toBe('two cookies')
+  })
+
+  it('a client that leaves frees its thread, and the app sees its response close', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'paddock-hop-')), 'hop')
+    writeFileSync(file, '')
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '1', HOP], { env: { HOP_FILE: file } })
+    await waitForWorkers(p, 1)
+    const gone = http.get({ host: '127.0.0.1', port: p.port, path: '/hang' })
+    gone.on('error', () => {})
+    await new Promise((r) => setTimeout(r, 300))
+    gone.destroy()
+    // one thread only: this is answered only if the abandoned request gave it back
+    const next = await get(p.port, '/', { timeoutMs: 5000 })
+    expect(next.body).toBe('ok')
+    await new Promise((r) => setTimeout(r, 100))
+    expect(readFileSync(file, 'utf8')).toContain('closed finished=false')
+  })
+})
