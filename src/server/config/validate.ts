@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { PaddockError } from '../errors.js'
 import { SETTINGS_BY_NAME, type SettingSpec } from './settings.js'
 
@@ -35,8 +36,20 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
       if (typeof raw !== 'string' && typeof raw !== 'number') throw bad('expected a string')
       const s = String(raw)
       if (spec.choices && !spec.choices.includes(s)) throw bad(`expected one of ${spec.choices.join(', ')}`)
+      if (spec.name === 'forwarded_allow_ips') checkAllowList(s, bad)
       return s
     }
+  }
+}
+
+/** "*" or a comma list of addresses and CIDR subnets (Gunicorn's forwarded_allow_ips). */
+function checkAllowList(value: string, bad: (why: string) => Error): void {
+  if (value.trim() === '*') return
+  for (const item of value.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [base, bits, extra] = item.split('/')
+    const family = isIP(base!)
+    if (!family || extra !== undefined) throw bad(`"${item}" is not an IP address or a CIDR subnet`)
+    if (bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128))) throw bad(`"${item}" has a bad prefix length`)
   }
 }
 
