@@ -16,12 +16,13 @@
  * `ready` is what allows one replaceable worker (old generation, or retiring after
  * max-requests) to drain: capacity never dips during a reload or a recycle.
  */
-import { fork } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { writeFileSync, unlinkSync } from 'node:fs'
+import { writeFileSync, unlinkSync, renameSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ArbiterApi, ReloadOutcome } from './api.js'
-import { bindAll, listenerUrl, parseBind, type BoundListener } from './binds.js'
+import { bindAll, listenerUrl, parseBind, type BindSpec, type BoundListener } from './binds.js'
+import { spawnNewMaster, type InheritedListener, type LaunchContext, type NewMasterMessage } from './reexec.js'
 import { workerSnapshot, stuckRequest, type WorkerRecord } from './worker-record.js'
 import { RateWindow } from './rates.js'
 import { PaddockError, describeError } from '../errors.js'
@@ -54,6 +55,24 @@ export interface ArbiterOptions {
   /** execArgv for workers (e.g. a TS loader in development). */
   execArgv?: string[]
   log?: ErrorLog
+  /**
+   * Listening sockets handed down by a previous master (USR2) or by systemd (LISTEN_FDS).
+   * When given they are the listeners, and the bind setting is not used: clients already
+   * connect to them, and changing addresses takes a restart, as with Gunicorn.
+   */
+  inherited?: { from: 'usr2' | 'systemd'; listeners: InheritedListener[] }
+  /** How this master was started; without it USR2 is refused (an arbiter hosted in-process cannot re-exec). */
+  launch?: LaunchContext
+  /** In a master started by USR2: the old master's pid while it still runs, else null. */
+  oldMasterPid?: () => number | null
+}
+
+/** The master a USR2 started, while it runs. */
+interface ChildMaster {
+  pid: number
+  child: ChildProcess
+  ready: boolean
+  failure: string | null
 }
 
 interface ReloadState {
@@ -90,6 +109,9 @@ export class Arbiter implements ArbiterApi {
   private readonly workerEntry: string
   private readonly binderEntry: string
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null
+  private childMaster: ChildMaster | null = null
+  /** the pidfile this master wrote and owns: the pidfile setting, or `<pidfile>.oldbin` while a new master runs */
+  private pidfilePath: string | null = null
 
   constructor(config: ResolvedConfig, private readonly options: ArbiterOptions = {}) {
     this.config = config
@@ -114,11 +136,13 @@ export class Arbiter implements ArbiterApi {
   async start(): Promise<void> {
     const s = this.config.settings
     this.hook('on_starting', this)
-    const specs = (s.bind as string[]).map((b) => parseBind(b, Number(s.backlog)))
-    this.listeners = await bindAll(specs, this.binderEntry, this.options.execArgv)
+    this.listeners = await bindAll(this.bindSpecs(), this.binderEntry, this.options.execArgv)
     for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l)} (${process.pid})`)
     this.log.info(`Using worker: ${this.workerClass()}`)
-    if (s.pidfile) writeFileSync(String(s.pidfile), `${process.pid}\n`)
+    if (s.pidfile) {
+      writeFileSync(String(s.pidfile), `${process.pid}\n`)
+      this.pidfilePath = String(s.pidfile)
+    }
     this.setState('running')
     const ready = new Promise<void>((resolve, reject) => (this.firstReady = { resolve, reject }))
     this.tick()
@@ -278,6 +302,66 @@ export class Arbiter implements ArbiterApi {
     return settingInfos(this.config)
   }
 
+  /**
+   * USR2: start a new master on the same listening sockets, with its own workers. Both
+   * masters serve until the operator stops one: TERM (or WINCH, then TERM) to this one
+   * finishes the switch, TERM to the new one goes back. Returns the new master's pid, or
+   * null when refused (the reason is logged).
+   */
+  reexec(): number | null {
+    const refuse = (why: string) => {
+      this.log.warning(`USR2 ignored: ${why}`)
+      return null
+    }
+    if (this.stopping) return refuse('this master is stopping')
+    if (this.childMaster) return refuse(`a new master (pid ${this.childMaster.pid}) is already running; send TERM to this master (pid ${process.pid}) to finish the switch, or to ${this.childMaster.pid} to cancel it`)
+    const oldPid = this.options.oldMasterPid?.() ?? null
+    if (oldPid !== null) return refuse(`this master was started by USR2 and the old master (pid ${oldPid}) still runs; send it TERM first`)
+    const launch = this.options.launch
+    if (!launch) return refuse('this master was not started by the paddock command, so it cannot start another one')
+    this.log.info('Handling signal: usr2')
+    // Rename first, so that the new master's pidfile never overwrites ours.
+    const pidfile = this.config.settings.pidfile ? String(this.config.settings.pidfile) : null
+    if (pidfile && this.pidfilePath === pidfile) {
+      try {
+        renameSync(pidfile, `${pidfile}.oldbin`)
+        this.pidfilePath = `${pidfile}.oldbin`
+      } catch (err) {
+        this.log.warning(`could not rename the pidfile ${pidfile} to ${pidfile}.oldbin: ${describeError(err)}`)
+      }
+    }
+    let child: ChildProcess
+    try {
+      child = spawnNewMaster(launch, this.listeners.map((l) => ({ fd: l.fd, bind: l.spec.bind })))
+    } catch (err) {
+      this.restorePidfile()
+      return refuse(`could not start a new master: ${describeError(err)}`)
+    }
+    const m: ChildMaster = { pid: child.pid ?? -1, child, ready: false, failure: null }
+    this.childMaster = m
+    this.log.info(`Starting a new master (pid ${m.pid}) on the same sockets${pidfile ? `; this master's pidfile is now ${pidfile}.oldbin` : ''}`)
+    child.on('message', (msg: NewMasterMessage) => {
+      if (msg?.t === 'paddock:master-ready') {
+        m.ready = true
+        this.log.info(`New master (pid ${m.pid}) is ready: both masters serve. Send TERM (or WINCH, then TERM) to this master (pid ${process.pid}) to finish the switch, or TERM to ${m.pid} to go back`)
+      } else if (msg?.t === 'paddock:master-failed') m.failure = msg.error
+    })
+    child.on('error', (err) => {
+      m.failure ??= describeError(err)
+    })
+    // 'close', not 'exit': a last message on the channel is read before it.
+    child.on('close', (code, signal) => {
+      if (this.childMaster !== m) return
+      this.childMaster = null
+      // before the log line: whoever reads the log then finds the pidfile right
+      this.restorePidfile()
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+      if (!m.ready) this.log.error(`New master (pid ${m.pid}) failed to start: ${m.failure ?? `it ${how}`}; this master keeps serving`)
+      else this.log.warning(`New master (pid ${m.pid}) ${how}; this master (pid ${process.pid}) serves alone again`)
+    })
+    return m.pid
+  }
+
   async setSetting(name: string, value: unknown): Promise<SettingInfo> {
     const spec = specFor(name)
     const next = { ...this.config.settings, [name]: coerceSetting(spec, value, 'control') }
@@ -294,6 +378,32 @@ export class Arbiter implements ArbiterApi {
   }
 
   // ------------------------------------------------------------ internals
+
+  private bindSpecs(): BindSpec[] {
+    const s = this.config.settings
+    const backlog = Number(s.backlog)
+    const inherited = this.options.inherited
+    if (!inherited?.listeners.length) return (s.bind as string[]).map((b) => parseBind(b, backlog))
+    const binds = inherited.listeners.map((l) => l.bind)
+    const from = inherited.from === 'usr2' ? 'the previous master' : 'systemd (LISTEN_FDS)'
+    const configured = s.bind as string[]
+    const differs = inherited.from === 'systemd' || JSON.stringify([...configured].sort()) !== JSON.stringify([...binds].sort())
+    this.log.info(`Using ${binds.length} listening socket${binds.length === 1 ? '' : 's'} from ${from}${differs ? `; bind ${configured.join(', ')} is not used (changing addresses takes a restart)` : ''}`)
+    return inherited.listeners.map((l) => ({ ...parseBind(l.bind, backlog), inheritedFd: l.fd }))
+  }
+
+  /** The new master is gone (or never started): this one is the service's master again. */
+  private restorePidfile(): void {
+    const pidfile = this.config.settings.pidfile ? String(this.config.settings.pidfile) : null
+    if (!pidfile || this.pidfilePath === pidfile || this.stopping) return
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`)
+      if (this.pidfilePath) unlinkSync(this.pidfilePath)
+      this.pidfilePath = pidfile
+    } catch (err) {
+      this.log.warning(`could not restore the pidfile ${pidfile}: ${describeError(err)}`)
+    }
+  }
 
   private workerClass(): WorkerClassName {
     return this.config.settings.worker_class as WorkerClassName
@@ -748,6 +858,7 @@ export class Arbiter implements ArbiterApi {
     this.setState('stopping')
     if (this.reloadState) this.finishReload({ ok: false, generation: this.generation, error: 'server stopping' })
     const graceMs = Number(this.config.settings.graceful_timeout) * 1000
+    if (this.childMaster && !this.childMaster.ready) this.log.warning(`stopping while the new master (pid ${this.childMaster.pid}) is not ready yet: it is now the only one left to serve`)
     const workers = this.live()
     const exited = workers.map((w) => w.gone)
     for (const w of workers) {
@@ -762,9 +873,10 @@ export class Arbiter implements ArbiterApi {
     clearTimeout(timer)
     for (const l of this.listeners) l.server.close()
     if (this.tickTimer) clearTimeout(this.tickTimer)
-    if (this.config.settings.pidfile) {
+    // Only a pidfile that still names this master: after a USR2 the plain name belongs to the new one.
+    if (this.pidfilePath) {
       try {
-        unlinkSync(String(this.config.settings.pidfile))
+        if (Number(readFileSync(this.pidfilePath, 'utf8').trim()) === process.pid) unlinkSync(this.pidfilePath)
       } catch {
         // already gone
       }

@@ -15,6 +15,11 @@ export interface BindSpec {
   path?: string
   fd?: number
   backlog: number
+  /**
+   * An already-bound listening socket this master got from its parent (USR2 or systemd):
+   * listened on like fd://N, while `bind` still says what it is.
+   */
+  inheritedFd?: number
 }
 
 export interface BoundListener {
@@ -53,7 +58,8 @@ function holdWithoutAccepting(server: net.Server): void {
 
 export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: string[] = []): Promise<BoundListener[]> {
   const out: BoundListener[] = []
-  const socketSpecs = specs.filter((s) => s.kind !== 'fd')
+  const openedFd = (s: BindSpec) => s.inheritedFd ?? (s.kind === 'fd' ? s.fd : undefined)
+  const socketSpecs = specs.filter((s) => openedFd(s) === undefined)
   const received = new Map<number, { server: net.Server; address: net.AddressInfo | string | null }>()
   if (socketSpecs.length) {
     const child = fork(binderEntry, [], { env: { ...process.env, PADDOCK_BINDS: JSON.stringify(socketSpecs) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
@@ -77,11 +83,12 @@ export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: 
   for (const spec of specs) {
     let server: net.Server
     let address: net.AddressInfo | string | null
-    if (spec.kind === 'fd') {
+    const fd = openedFd(spec)
+    if (fd !== undefined) {
       server = net.createServer()
       await new Promise<void>((res, rej) => {
         server.once('error', (e: NodeJS.ErrnoException) => rej(bindError(spec, e.code, e.message)))
-        server.listen({ fd: spec.fd!, backlog: spec.backlog }, () => res())
+        server.listen({ fd, backlog: spec.backlog }, () => res())
       })
       holdWithoutAccepting(server)
       address = server.address()
@@ -90,12 +97,11 @@ export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: 
       server = r.server
       address = r.address
     }
-    const fd = (server as unknown as { _handle: { fd: number } })._handle.fd
     const tcp = typeof address === 'object' && address !== null
     out.push({
       spec,
       server,
-      fd,
+      fd: (server as unknown as { _handle: { fd: number } })._handle.fd,
       snapshot: {
         bind: spec.bind,
         kind: tcp ? 'tcp' : 'unix',
@@ -111,7 +117,8 @@ export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: 
 }
 
 export function listenerUrl(l: BoundListener): string {
-  if (l.snapshot.kind === 'unix') return `unix:${l.snapshot.path ?? l.spec.bind}`
+  // a Unix socket opened from an fd has no address to ask for: say which fd it is
+  if (l.snapshot.kind === 'unix') return l.snapshot.path ? `unix:${l.snapshot.path}` : l.spec.bind
   const host = l.snapshot.host!.includes(':') ? `[${l.snapshot.host}]` : l.snapshot.host
   return `http://${host}:${l.snapshot.port}`
 }

@@ -5,8 +5,15 @@
 import { readFileSync, existsSync } from 'node:fs'
 import { describeError, isPaddockError, PaddockError } from '../errors.js'
 import { resolveConfig, helpText, type ResolvedConfig } from '../config/resolve.js'
-import { Arbiter } from '../arbiter/arbiter.js'
+import { Arbiter, type ArbiterOptions } from '../arbiter/arbiter.js'
+import { INHERITED_FDS_ENV, takeInheritedFds, tellOldMaster, type LaunchContext } from '../arbiter/reexec.js'
+import { notifyReady, takeNotifySocket, takeSocketActivation } from '../arbiter/systemd.js'
 import { importAppModule, loadApp } from '../app/load.js'
+
+// Before any --chdir: a master started by USR2 must resolve relative paths in argv as this one did.
+const START_CWD = process.cwd()
+/** this process is a master started by USR2 (it got PADDOCK_INHERITED_FDS and a channel to the old master) */
+let startedByUsr2 = false
 
 const SUBCOMMANDS: Record<string, { file: string; fn: string }> = {
   ctl: { file: './ctl.js', fn: 'runCtl' },
@@ -16,6 +23,8 @@ const SUBCOMMANDS: Record<string, { file: string; fn: string }> = {
 
 function fail(err: unknown): never {
   process.stderr.write(`paddock: ${describeError(err)}\n`)
+  // so that the old master can log why, in its own log (which may be a file)
+  if (startedByUsr2) tellOldMaster({ t: 'paddock:master-failed', error: describeError(err) })
   const code = isPaddockError(err) ? (err.code === 'PADDOCK_ERR_USAGE' || err.code === 'PADDOCK_ERR_CONFIG' ? 2 : err.code === 'PADDOCK_ERR_BOOT' || err.code.startsWith('PADDOCK_ERR_APP') ? 4 : 1) : 1
   process.exit(code)
 }
@@ -29,8 +38,17 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = await mod[sub.fn](argv.slice(1))
     return
   }
+  startedByUsr2 = process.env[INHERITED_FDS_ENV] !== undefined && typeof process.send === 'function'
+  const oldMasterPid = process.ppid
+  // Taken out of the environment before anything can fork, whatever the action.
+  const notifySocket = takeNotifySocket()
+  const activation = takeSocketActivation()
+  let inherited: ArbiterOptions['inherited']
   let config: ResolvedConfig
   try {
+    const fromMaster = takeInheritedFds()
+    if (fromMaster) inherited = { from: 'usr2', listeners: fromMaster }
+    else if (activation?.listeners.length) inherited = { from: 'systemd', listeners: activation.listeners }
     config = await resolveConfig(argv)
   } catch (err) {
     fail(err)
@@ -76,8 +94,21 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (s.proc_name) process.title = `paddock: master [${s.proc_name}]`
 
-  const arbiter = new Arbiter(config)
+  const launch: LaunchContext = {
+    execPath: process.execPath,
+    execArgv: process.execArgv,
+    argv: process.argv.slice(1),
+    cwd: START_CWD,
+    env: notifySocket ? { NOTIFY_SOCKET: notifySocket } : undefined,
+  }
+  const arbiter = new Arbiter(config, {
+    inherited,
+    launch,
+    // While the channel is open the old master runs (a closed channel is its exit, or a kill -9).
+    oldMasterPid: () => (startedByUsr2 && process.connected ? oldMasterPid : null),
+  })
   installSignals(arbiter)
+  if (activation?.warning) arbiter.log.warning(activation.warning)
   try {
     await arbiter.start()
   } catch (err) {
@@ -86,7 +117,21 @@ export async function main(argv: string[]): Promise<void> {
     await arbiter.stop('quick').catch(() => {})
     fail(err)
   }
-  await startExtras(arbiter)
+  if (startedByUsr2) tellOldMaster({ t: 'paddock:master-ready', pid: process.pid })
+  if (notifySocket) void notifyReady(notifySocket).then((warning) => warning && arbiter.log.warning(warning))
+  const hasControlPlane = !s.no_control_socket || Boolean(s.metrics_bind || s.statsd_host || s.dashboard)
+  if (startedByUsr2 && process.connected && hasControlPlane) {
+    // The old master still holds the control socket path, the metrics port and the
+    // dashboard: take them over once it has exited, so that an old master left alone by
+    // a failed switch still has all of them.
+    arbiter.log.info(`Control plane starts once the old master (pid ${oldMasterPid}) has exited`)
+    process.once('disconnect', () => {
+      const state = arbiter.snapshot().state
+      if (state === 'stopping' || state === 'stopped') return
+      arbiter.log.info(`The old master (pid ${oldMasterPid}) has exited: starting the control plane`)
+      void startExtras(arbiter)
+    })
+  } else await startExtras(arbiter)
 }
 
 async function checkModuleExists(spec: string): Promise<void> {
@@ -104,7 +149,9 @@ async function startExtras(arbiter: Arbiter): Promise<void> {
   try {
     const mod = (await import(url.href)) as { startControlPlane?: (a: Arbiter, s: Record<string, unknown>) => Promise<{ close(): Promise<void> }> }
     if (mod.startControlPlane) {
-      const plane = await mod.startControlPlane(arbiter, arbiter.config.settings)
+      // --name names the control socket too (`paddock ctl --name NAME`); the setting is proc_name.
+      const s = arbiter.config.settings
+      const plane = await mod.startControlPlane(arbiter, { ...s, name: s.name ?? s.proc_name })
       arbiter.onEvent((e) => {
         if (e.type === 'arbiter.state' && e.state === 'stopped') void plane.close()
       })
@@ -130,7 +177,7 @@ function installSignals(arbiter: Arbiter): void {
   process.on('SIGINT', () => void exitAfter(arbiter.stop('quick')))
   process.on('SIGQUIT', () => void exitAfter(arbiter.stop('quick')))
   process.on('SIGUSR1', () => arbiter.reopenLogs())
-  process.on('SIGUSR2', () => arbiter.log.warning('USR2 (re-exec the master) is not supported yet; use HUP for a zero-downtime reload'))
+  process.on('SIGUSR2', () => void arbiter.reexec())
   process.on('SIGWINCH', () => {
     // A terminal resize also sends WINCH: only act on it when detached from a terminal, as Gunicorn does.
     if (process.stdout.isTTY) return
