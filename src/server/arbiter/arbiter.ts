@@ -187,7 +187,7 @@ export class Arbiter implements ArbiterApi {
       // A second HUP during a reload restarts it against the newest configuration.
       this.finishReload({ ok: false, generation: this.generation, error: 'superseded by a newer reload' }, false)
     }
-    this.log.info(`Handling signal: ${reason === 'HUP' ? 'hup' : reason}`)
+    if (reason === 'HUP') this.log.info('Handling signal: hup')
     try {
       if (this.config.argv.length || this.config.configFile) {
         const fresh = await resolveConfig(this.config.argv)

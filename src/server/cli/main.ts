@@ -8,7 +8,9 @@ import { resolveConfig, helpText, type ResolvedConfig } from '../config/resolve.
 import { Arbiter, type ArbiterOptions } from '../arbiter/arbiter.js'
 import { INHERITED_FDS_ENV, takeInheritedFds, tellOldMaster, type LaunchContext } from '../arbiter/reexec.js'
 import { notifyReady, takeNotifySocket, takeSocketActivation } from '../arbiter/systemd.js'
-import { importAppModule, loadApp } from '../app/load.js'
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path'
+import { importAppModule, loadApp, splitAppSpec } from '../app/load.js'
+import { startReloader } from '../arbiter/reloader.js'
 
 // Before any --chdir: a master started by USR2 must resolve relative paths in argv as this one did.
 const START_CWD = process.cwd()
@@ -132,6 +134,31 @@ export async function main(argv: string[]): Promise<void> {
       void startExtras(arbiter)
     })
   } else await startExtras(arbiter)
+  if (s.reload) startDevReloader(arbiter, config)
+}
+
+/** --reload: a rolling reload on every saved change (see arbiter/reloader.ts). */
+function startDevReloader(arbiter: Arbiter, config: ResolvedConfig): void {
+  const s = config.settings
+  if (s.preload_app) arbiter.log.warning('--reload with --preload: the master keeps the app it preloaded, so changes reach the workers but not the master')
+  const { module } = splitAppSpec(config.app!)
+  const looksLikePath = /^[./]/.test(module) || isAbsolute(module) || /\.(m?js|cjs|ts)$/.test(module)
+  const root = looksLikePath ? dirname(resolvePath(module)) : process.cwd()
+  const extraFiles = [...((s.reload_extra_files as string[] | undefined) ?? []), ...(config.configFile ? [config.configFile] : [])]
+  const reloader = startReloader({
+    root,
+    extraFiles,
+    onChange: (files) => {
+      const shown = files.slice(0, 3).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '')
+      arbiter.log.info(`Reloading: ${shown} changed`)
+      void arbiter.reload('file change').catch((err) => arbiter.log.error(describeError(err)))
+    },
+    onError: (err) => arbiter.log.warning(`--reload: cannot watch for changes: ${describeError(err)}`),
+  })
+  arbiter.log.info(`Watching ${root} for changes (--reload)`)
+  arbiter.onEvent((e) => {
+    if (e.type === 'arbiter.state' && (e.state === 'stopping' || e.state === 'stopped')) reloader.close()
+  })
 }
 
 async function checkModuleExists(spec: string): Promise<void> {
