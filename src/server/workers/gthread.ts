@@ -22,7 +22,7 @@ import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import type { ActiveRequest } from '../worker/stats.js'
 import type { LogLevel } from '../../shared/protocol.js'
-import type { ResponsePart, ThreadData, ThreadMessage, ToThread } from './gthread-thread.js'
+import { RESPONSE_WINDOW, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
 
 /** Hop-by-hop headers: about one connection, never forwarded (RFC 9110 7.6.1). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
@@ -39,6 +39,8 @@ interface Slot {
   busy: Job | null
   /** the id of the exchange running on this thread */
   exchange: number
+  /** response bytes written to the client and not yet acknowledged to the thread */
+  written: number
   ready: boolean
 }
 
@@ -72,7 +74,7 @@ export async function startThreadPool(opts: {
 
   function spawn(index: number): Promise<Slot> {
     const worker = new Worker(entry, { workerData: { index, settings: opts.settings } satisfies ThreadData })
-    const slot: Slot = { index, worker, busy: null, exchange: 0, ready: false }
+    const slot: Slot = { index, worker, busy: null, exchange: 0, written: 0, ready: false }
     return new Promise<Slot>((resolve, reject) => {
       worker.on('message', (m: ThreadMessage) => {
         switch (m.t) {
@@ -146,6 +148,7 @@ export async function startThreadPool(opts: {
     const id = nextId++
     slot.busy = job
     slot.exchange = id
+    slot.written = 0
     ref.thread = slot.index
     // the time it waited for a thread is time in the queue, not running
     ref.acceptedAt ??= ref.startedAt
@@ -222,10 +225,15 @@ export async function startThreadPool(opts: {
       res.end()
       return
     }
-    // more to come: let the thread write on once the client has taken these bytes
+    // More to come. Bytes the client has taken are acknowledged in batches of a quarter
+    // window, so a streamed answer costs one extra message per 256 KiB, not per chunk.
     if (bytes === 0) return
     const ack = () => {
-      if (slot.exchange === m.id) slot.worker.postMessage({ t: 'ack', id: m.id, bytes } satisfies ToThread)
+      if (slot.exchange !== m.id) return
+      slot.written += bytes
+      if (slot.written < RESPONSE_WINDOW / 4) return
+      slot.worker.postMessage({ t: 'ack', id: m.id, bytes: slot.written } satisfies ToThread)
+      slot.written = 0
     }
     if (res.writableNeedDrain) res.once('drain', ack)
     else ack()
