@@ -685,6 +685,8 @@ export class Arbiter implements ArbiterApi {
         w.lastHeartbeat = Date.now()
         w.stats = m.stats
         w.inFlight = m.inFlight
+        // it gave back what it was asked: it may be asked again (see balance)
+        if (w.shed && m.stats.connections <= w.shed.from - w.shed.count) w.shed = undefined
         w.lastStarted = null
         this.rates.add(m.stats.durations)
         if (m.spans.length || m.droppedSpans) this.emit({ type: 'spans', at: Date.now(), spans: m.spans, dropped: m.droppedSpans })
