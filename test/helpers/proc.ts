@@ -137,7 +137,9 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface Reply {
   status: number
+  statusMessage?: string
   headers: http.IncomingHttpHeaders
+  rawHeaders: string[]
   body: string
 }
 
@@ -147,7 +149,7 @@ export function get(port: number, path: string, opts: { agent?: http.Agent | fal
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
+      res.on('end', () => resolve({ status: res.statusCode!, statusMessage: res.statusMessage, headers: res.headers, rawHeaders: res.rawHeaders, body }))
       res.on('error', reject)
     })
     req.on('error', reject)

@@ -35,6 +35,41 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
   const s = o.settings
   const limits = limitsFrom(s)
   const keepAliveMs = Number(s.keepalive ?? 2) * 1000
+  /**
+   * Each response reports its own end: no listener per request (the hot path of a
+   * hello-world load), just a check in emit. A response always ends with 'close': after
+   * 'finish', or when the connection is lost first.
+   */
+  class TrackedResponse extends http.ServerResponse {
+    paddockRef: ActiveRequest | null = null
+    paddockBytes = 0
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'close' && this.paddockRef) {
+        const ref = this.paddockRef
+        this.paddockRef = null
+        o.counters.finish(ref, this.statusCode)
+        o.onRequestEnd?.(ref, this.req, this, this.paddockBytes)
+        runHook(o, 'post_request', this.req, this)
+      }
+      return super.emit(event, ...args)
+    }
+
+    /**
+     * `Server: paddock` unless the app sends its own. Added here, not with setHeader before
+     * the app runs: a setHeader first sends every writeHead(status, headers) down Node's
+     * slow path (each header set one by one), which cost 5-10% of hello-world throughput.
+     */
+    override writeHead(statusCode: number, reason?: unknown, headers?: unknown): this {
+      if (serverHeader && !this.headersSent) {
+        if (typeof reason !== 'string') {
+          headers = reason ?? headers
+          reason = undefined
+        }
+        headers = withServerHeader(this, headers)
+      }
+      return super.writeHead(statusCode, reason as string, headers as http.OutgoingHttpHeaders)
+    }
+  }
   const server = http.createServer({
     maxHeaderSize: maxHeaderBytes(limits),
     headersTimeout: Number(s.header_timeout ?? 10) * 1000 || undefined,
@@ -44,31 +79,21 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     connectionsCheckingInterval: 1000,
     insecureHTTPParser: false,
     requireHostHeader: false,
+    ServerResponse: TrackedResponse as unknown as typeof http.ServerResponse,
   })
   const serverHeader = s.server_header !== false
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  server.on('request', (req: IncomingMessage, res: TrackedResponse) => {
     const rejection = checkRequest(req, limits)
     if (rejection) return rejectResponse(res, rejection.status, rejection.reason)
     applyProxyHeaders(req, s)
-    if (serverHeader) res.setHeader('Server', 'paddock')
     if (!o.keepAlive || o.isDraining() || o.shed?.()) res.shouldKeepAlive = false
     const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: o.thread, acceptedAt: takeAcceptedAt(req.socket) }
     o.counters.start(ref)
     o.onRequestStart?.(ref, req)
-    let bytes = 0
     // Count body bytes for the access log without buffering anything (only when it is on).
-    if (o.countBytes) countBodyBytes(res, (n) => (bytes += n))
-    let done = false
-    const finish = () => {
-      if (done) return
-      done = true
-      o.counters.finish(ref, res.statusCode)
-      o.onRequestEnd?.(ref, req, res, bytes)
-      runHook(o, 'post_request', req, res)
-    }
-    // a response always ends with 'close': after 'finish', or when the connection is lost first
-    res.once('close', finish)
+    if (o.countBytes) countBodyBytes(res, (n) => (res.paddockBytes += n))
+    res.paddockRef = ref
     if (limits.body > 0) enforceBodyLimit(req, res, limits.body)
     runHook(o, 'pre_request', req)
     try {
@@ -91,6 +116,27 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     rejectSocket(socket, status, reason)
   })
   return server
+}
+
+const SERVER_HEADER = 'paddock'
+
+function withServerHeader(res: ServerResponse, headers: unknown): unknown {
+  if (headers === undefined || headers === null) {
+    if (!res.hasHeader('server')) res.setHeader('Server', SERVER_HEADER)
+    return headers
+  }
+  if (res.hasHeader('server')) return headers
+  if (Array.isArray(headers)) {
+    // flat [name, value, ...] or nested [[name, value], ...], as writeHead takes them
+    if (Array.isArray(headers[0])) return (headers as string[][]).some((h) => String(h[0]).toLowerCase() === 'server') ? headers : [...headers, ['Server', SERVER_HEADER]]
+    for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === 'server') return headers
+    return [...headers, 'Server', SERVER_HEADER]
+  }
+  if (typeof headers === 'object') {
+    for (const k in headers) if (k.length === 6 && k.toLowerCase() === 'server') return headers
+    return { ...(headers as object), Server: SERVER_HEADER }
+  }
+  return headers
 }
 
 function countBodyBytes(res: ServerResponse, add: (n: number) => void): void {

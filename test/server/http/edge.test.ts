@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import net from 'node:net'
-import { DEMO, get, startPaddock, stopAll, waitForWorkers, type Paddock } from '../../helpers/proc.js'
+import { join } from 'node:path'
+import { DEMO, FIXTURES, get, startPaddock, stopAll, waitForWorkers, type Paddock } from '../../helpers/proc.js'
 
 function raw(port: number, text: string): Promise<string> {
   return new Promise((resolve) => {
@@ -82,3 +83,21 @@ describe('forwarded_allow_ips and the Server header', () => {
   })
 })
 
+describe('the Server header and the app', () => {
+  afterAll(stopAll)
+
+  it("is added however the app sends its headers, and the app's own Server header wins", async () => {
+    const p = await startPaddock(['-w', '1', '-k', 'async', join(FIXTURES, 'apps/server-header.mjs')])
+    await waitForWorkers(p, 1)
+    for (const path of ['/obj-own', '/arr-own', '/nested-own', '/set-own']) {
+      const r = await get(p.port, path)
+      expect(r.headers.server, path).toBe('mine')
+      // exactly one Server line on the wire
+      expect(r.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'server'), path).toHaveLength(1)
+    }
+    for (const path of ['/obj', '/arr', '/reason', '/set', '/']) expect((await get(p.port, path)).headers.server, path).toBe('paddock')
+    const reason = await get(p.port, '/reason')
+    expect([reason.status, reason.statusMessage, reason.headers['x-a']]).toEqual([201, 'Made It', '1'])
+    expect((await get(p.port, '/arr')).headers['x-a']).toBe('1, 2')
+  })
+})
