@@ -43,7 +43,15 @@ import {
 } from '../../shared/protocol.js'
 
 /** how long a worker may take to give back connections before it is asked again */
-const SHED_PATIENCE_MS = 5000
+const SHED_PATIENCE_MS = 3000
+
+/**
+ * Half of what was asked is back: the rest is on its way, or came back to it from clients
+ * reconnecting after its pause; either way it may be asked again.
+ */
+function gaveBack(asked: { from: number; count: number }, connections: number): boolean {
+  return connections <= asked.from - asked.count / 2
+}
 const TICK_MS = 250
 const HEARTBEAT_MS = 250
 const MAX_BOOT_FAILURES = 5
@@ -563,7 +571,7 @@ export class Arbiter implements ArbiterApi {
       // too many, and the other worker would end up the crowded one (measured: 76/24 ->
       // 34/66 with /io?ms=100 on gthread).
       const asked = w.shed
-      if (asked && conns(w) > asked.from - asked.count && now - asked.at < SHED_PATIENCE_MS) continue
+      if (asked && !gaveBack(asked, conns(w)) && now - asked.at < SHED_PATIENCE_MS) continue
       w.shed = { at: now, from: conns(w), count: surplus }
       this.sendTo(w, { t: 'shed', count: surplus })
     }
@@ -686,7 +694,7 @@ export class Arbiter implements ArbiterApi {
         w.stats = m.stats
         w.inFlight = m.inFlight
         // it gave back what it was asked: it may be asked again (see balance)
-        if (w.shed && m.stats.connections <= w.shed.from - w.shed.count) w.shed = undefined
+        if (w.shed && gaveBack(w.shed, m.stats.connections)) w.shed = undefined
         w.lastStarted = null
         this.rates.add(m.stats.durations)
         if (m.spans.length || m.droppedSpans) this.emit({ type: 'spans', at: Date.now(), spans: m.spans, dropped: m.droppedSpans })
