@@ -148,12 +148,14 @@ describe('timeline and load', () => {
       type: 'event',
       event: { type: 'spans', at: now, dropped: 5, spans: [0, 1, 2, 3].map((i) => ({ pid: 7, generation: 1, thread: 0, method: 'GET', path: '/io', status: 200, start: now - 500 + i, durationMs: 100 })) },
     })
-    m.push({ type: 'snapshot', snapshot: snapshot({ at: now, rates: { requestsPerSec: 50, p50Ms: 100, p99Ms: 100 }, workers: [worker({ pid: 7, inFlight: 5 })] }) })
+    m.push({ type: 'snapshot', snapshot: snapshot({ at: now, rates: { requestsPerSec: 50, p50Ms: 100, p99Ms: 100 }, workers: [worker({ pid: 7, inFlight: 4, queued: 1 })] }) })
     expect(tl.spans).toHaveLength(4)
     expect(tl.dropped).toBe(5)
     expect(tl.meanSec).toBeCloseTo(0.1)
     expect(tl.littleL).toBeCloseTo(5)
-    expect(tl.inFlight).toBe(5)
+    // W includes the wait in the worker's queue, so L is compared with running + queued
+    expect(tl.inFlight).toBe(4)
+    expect(tl.inSystem).toBe(5)
   })
 
   it('follows load progress events to the result, and shows a refused start', async () => {

@@ -19,6 +19,8 @@ export const useTimelineStore = defineStore('timeline', () => {
   const now = ref(Date.now())
   const lambda = ref(0)
   const inFlight = ref(0)
+  /** running plus waiting inside the workers (gthread's queue): what W counts, so what L predicts */
+  const inSystem = ref(0)
 
   function addSpans(batch: RequestSpan[], droppedNow: number): void {
     dropped.value += droppedNow
@@ -29,7 +31,9 @@ export const useTimelineStore = defineStore('timeline', () => {
   function onSnapshot(s: ArbiterSnapshot): void {
     now.value = s.at
     lambda.value = s.rates.requestsPerSec
-    inFlight.value = s.workers.filter((w) => w.state !== 'exited').reduce((a, w) => a + w.inFlight, 0)
+    const live = s.workers.filter((w) => w.state !== 'exited')
+    inFlight.value = live.reduce((a, w) => a + w.inFlight, 0)
+    inSystem.value = live.reduce((a, w) => a + w.inFlight + (w.queued ?? 0), 0)
   }
 
   function pause(p: boolean): void {
@@ -51,5 +55,5 @@ export const useTimelineStore = defineStore('timeline', () => {
   })
   const littleL = computed(() => lambda.value * meanSec.value)
 
-  return { spans, shown, paused, end, windowSec, dropped, lambda, inFlight, meanSec, littleL, addSpans, onSnapshot, pause }
+  return { spans, shown, paused, end, windowSec, dropped, lambda, inFlight, inSystem, meanSec, littleL, addSpans, onSnapshot, pause }
 })
