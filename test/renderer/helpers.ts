@@ -5,6 +5,17 @@
  */
 import { PROTOCOL_VERSION, type ArbiterSnapshot, type ClientFrame, type ServerFrame, type WorkerSnapshot } from '../../src/shared/protocol'
 import type { ControlTransport } from '../../src/renderer/src/transport/types'
+import { createPinia, setActivePinia, type Pinia } from 'pinia'
+import { wire } from '../../src/renderer/src/stores/wire'
+
+/** Fresh stores wired to an in-memory transport, as each component test starts from. */
+export function freshDashboard(): { pinia: Pinia; m: ReturnType<typeof memoryTransport> } {
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  const m = memoryTransport()
+  wire(m.transport)
+  return { pinia, m }
+}
 
 export function memoryTransport() {
   const sent: ClientFrame[] = []

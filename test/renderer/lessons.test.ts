@@ -1,20 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia, type Pinia } from 'pinia'
+import type { Pinia } from 'pinia'
 import type { ClientFrame, ExperimentResult, ExperimentSubject } from '../../src/shared/protocol'
-import { wire } from '../../src/renderer/src/stores/wire'
 import LessonsView from '../../src/renderer/src/views/LessonsView.vue'
 import { LESSONS } from '../../src/renderer/src/lib/lessons'
-import { memoryTransport } from './helpers'
+import { freshDashboard, memoryTransport } from './helpers'
 
 let pinia: Pinia
 let m: ReturnType<typeof memoryTransport>
 
 beforeEach(() => {
-  pinia = createPinia()
-  setActivePinia(pinia)
-  m = memoryTransport()
-  wire(m.transport)
+  ;({ pinia, m } = freshDashboard())
 })
 
 function result(subject: ExperimentSubject, rps: number): ExperimentResult {

@@ -1,35 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
-import type { LoadProgress } from '../../src/shared/protocol'
 import { bucketLabels, plottedSeconds } from '../../src/shared/loadchart'
 import LoadChart from '../../src/renderer/src/components/LoadChart.vue'
+import { BOUNDS, loadRun } from '../fixtures/load-run'
 
-const BOUNDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, -1]
-
-/** A run as it arrives over JSON: the open last bucket has le = -1. */
-function run(p: Partial<LoadProgress> = {}): LoadProgress {
-  return {
-    id: 1,
-    options: { url: 'http://127.0.0.1:8000/io?ms=50', connections: 16, keepAlive: true, duration: 3 },
-    startedAt: 0,
-    progress: 1,
-    elapsedSec: 3.05,
-    remainingSec: 0,
-    requests: 905,
-    requestsPerSec: 300,
-    latency: { p50: 50, p90: 60, p99: 70, max: 6100, mean: 52 },
-    errors: { refused: 0, reset: 0, timeout: 0, non2xx: 0, other: 0 },
-    perSecond: [
-      { t: 0, requests: 300, p50: 50, p99: 70, errors: 0 },
-      { t: 1, requests: 300, p50: 50, p99: 70, errors: 0 },
-      { t: 2, requests: 300, p50: 50, p99: 70, errors: 0 },
-      { t: 3, requests: 5, p50: 50, p99: 60, errors: 0 },
-    ],
-    histogram: BOUNDS.map((le) => ({ le, count: le === 100 ? 900 : le === -1 ? 5 : 0 })),
-    running: false,
-    ...p,
-  }
-}
+const run = loadRun
 
 /** y of each point of an SVG path "M x,y L x,y ..." */
 const ys = (d: string) => [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]))

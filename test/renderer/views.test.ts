@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount, flushPromises } from '@vue/test-utils'
-import { createPinia, setActivePinia, type Pinia } from 'pinia'
+import type { Pinia } from 'pinia'
 import { PROTOCOL_VERSION, type ClientFrame } from '../../src/shared/protocol'
-import { wire } from '../../src/renderer/src/stores/wire'
 import WorkerCard from '../../src/renderer/src/components/WorkerCard.vue'
 import HeaderBar from '../../src/renderer/src/components/HeaderBar.vue'
 import ActionBar from '../../src/renderer/src/components/ActionBar.vue'
@@ -12,17 +11,14 @@ import GenerationsTimeline from '../../src/renderer/src/components/GenerationsTi
 import LineChart from '../../src/renderer/src/components/LineChart.vue'
 import EventsView from '../../src/renderer/src/views/EventsView.vue'
 import { MAX_TOASTS, OK_TOAST_MS, useActionsStore } from '../../src/renderer/src/stores/actions'
-import { memoryTransport, snapshot, worker } from './helpers'
+import { freshDashboard, memoryTransport, snapshot, worker } from './helpers'
 
 let pinia: Pinia
 let m: ReturnType<typeof memoryTransport>
 const commands = () => m.sent.filter((f): f is Extract<ClientFrame, { type: 'command' }> => f.type === 'command').map((f) => f.command)
 
 beforeEach(() => {
-  pinia = createPinia()
-  setActivePinia(pinia)
-  m = memoryTransport()
-  wire(m.transport)
+  ;({ pinia, m } = freshDashboard())
 })
 
 const opts = () => ({ global: { plugins: [pinia] } })

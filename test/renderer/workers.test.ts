@@ -1,20 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia, type Pinia } from 'pinia'
+import type { Pinia } from 'pinia'
 import { PROTOCOL_VERSION } from '../../src/shared/protocol'
-import { wire } from '../../src/renderer/src/stores/wire'
 import WorkersView from '../../src/renderer/src/views/WorkersView.vue'
 import { EXITED_SHOWN } from '../../src/renderer/src/lib/workers'
-import { memoryTransport, snapshot, worker } from './helpers'
+import { freshDashboard, memoryTransport, snapshot, worker } from './helpers'
 
 let pinia: Pinia
 let m: ReturnType<typeof memoryTransport>
 
 beforeEach(() => {
-  pinia = createPinia()
-  setActivePinia(pinia)
-  m = memoryTransport()
-  wire(m.transport)
+  ;({ pinia, m } = freshDashboard())
 })
 
 const NOW = 100_000

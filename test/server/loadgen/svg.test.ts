@@ -1,30 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { renderSvg } from '../../../dist/server/loadgen/index.js'
-import type { LoadResult } from '../../../src/shared/protocol.js'
-
-const BOUNDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, -1]
+import { BOUNDS, loadRun } from '../../fixtures/load-run.js'
 
 /** A 3 s run that ended 50 ms into a fourth second, as `paddock load --svg` gets it. */
-function result(): LoadResult {
-  return {
-    id: 1,
+const result = () =>
+  loadRun({
     options: { url: 'http://127.0.0.1:8000/', connections: 4, keepAlive: true, duration: 3 },
-    startedAt: 0,
-    progress: 1,
-    elapsedSec: 3.05,
-    remainingSec: 0,
-    requests: 905,
-    requestsPerSec: 300,
     latency: { p50: 5, p90: 6, p99: 7, max: 6000, mean: 5 },
-    errors: { refused: 0, reset: 0, timeout: 0, non2xx: 0, other: 0 },
     perSecond: [0, 1, 2, 3].map((t) => ({ t, requests: t < 3 ? 300 : 5, p50: 5, p99: 7, errors: 0 })),
     histogram: BOUNDS.map((le) => ({ le, count: le === 5 ? 904 : le === -1 ? 1 : 0 })),
-    running: false,
-    finishedAt: 3050,
-    statusCodes: { 200: 905 },
-    stoppedEarly: false,
-  }
-}
+  })
 
 describe('renderSvg', () => {
   it('labels the open last histogram bucket ">5000"', () => {
