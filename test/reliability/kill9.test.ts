@@ -41,6 +41,8 @@ describe('kill -9 every 2 s under load', () => {
       const c = load.counts(t0 - 200, t0 + 2000)
       const failed = c.refused + c.reset + c.timeout + c.non2xx + c.other
       report.push(`kill ${round + 1}: count back in ${back} ms, ${failed} failed (reset ${c.reset}, refused ${c.refused}, timeout ${c.timeout}, non-2xx ${c.non2xx}), new worker share ${(share * 100).toFixed(0)}%`)
+      // what the arbiter did, should an assertion below fail
+      if (share < 0.25) console.log(report.join('\n') + '\n' + p.output().split('\n').filter((l) => /rebalanc|Booting|exited/.test(l)).slice(-12).join('\n'))
       // only the killed worker's requests can fail: at most one per connection it held
       expect(failed).toBeLessThanOrEqual(LOOPS)
       expect(c.non2xx).toBe(0)

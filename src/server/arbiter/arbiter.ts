@@ -45,13 +45,6 @@ import {
 /** how long a worker may take to give back connections before it is asked again */
 const SHED_PATIENCE_MS = 3000
 
-/**
- * Half of what was asked is back: the rest is on its way, or came back to it from clients
- * reconnecting after its pause; either way it may be asked again.
- */
-function gaveBack(asked: { from: number; count: number }, connections: number): boolean {
-  return connections <= asked.from - asked.count / 2
-}
 const TICK_MS = 250
 const HEARTBEAT_MS = 250
 const MAX_BOOT_FAILURES = 5
@@ -570,9 +563,11 @@ export class Arbiter implements ArbiterApi {
       // current response, which can take seconds under load): asking again would move far
       // too many, and the other worker would end up the crowded one (measured: 76/24 ->
       // 34/66 with /io?ms=100 on gthread).
+      // It says in its heartbeats how many it still has to give back.
       const asked = w.shed
-      if (asked && !gaveBack(asked, conns(w)) && now - asked.at < SHED_PATIENCE_MS) continue
-      w.shed = { at: now, from: conns(w), count: surplus }
+      const stillShedding = asked !== undefined && (w.lastHeartbeat ?? 0) > asked.at && (w.stats?.shedding ?? 0) > 0
+      if (asked && stillShedding && now - asked.at < SHED_PATIENCE_MS) continue
+      w.shed = { at: now }
       this.sendTo(w, { t: 'shed', count: surplus })
     }
   }
@@ -693,8 +688,6 @@ export class Arbiter implements ArbiterApi {
         w.lastHeartbeat = Date.now()
         w.stats = m.stats
         w.inFlight = m.inFlight
-        // it gave back what it was asked: it may be asked again (see balance)
-        if (w.shed && gaveBack(w.shed, m.stats.connections)) w.shed = undefined
         w.lastStarted = null
         this.rates.add(m.stats.durations)
         if (m.spans.length || m.droppedSpans) this.emit({ type: 'spans', at: Date.now(), spans: m.spans, dropped: m.droppedSpans })

@@ -19,7 +19,7 @@ export interface WorkerRecord {
   lastStarted: RequestRef | null
   retiring: boolean
   /** the last time it was asked to give back kept-alive connections (see Arbiter.balance) */
-  shed?: { at: number; from: number; count: number }
+  shed?: { at: number }
   /** Why it is draining or why it was killed: the exit is then expected. */
   reason: string | null
   expectedExit: boolean

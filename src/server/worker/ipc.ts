@@ -55,6 +55,8 @@ export interface WorkerStats {
   loopLagMs: number
   /** requests completed since the last heartbeat, with their durations (ms) for the arbiter's percentiles, capped */
   durations: number[]
+  /** kept-alive connections still to be given back after a {t:'shed'} (see Arbiter.balance) */
+  shedding?: number
 }
 
 export type WorkerMessage =

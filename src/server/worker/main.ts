@@ -222,6 +222,7 @@ function heartbeat(): void {
     const running = pool.running()
     beat.stats = { ...beat.stats, inFlight: running, queued: pool.queued(), threadsBusy: running, threadsTotal: pool.size, threadSlots: pool.slots() }
   }
+  if (shedding > 0) beat.stats.shedding = shedding
   send({ t: 'hb', ...beat })
   setTimeout(heartbeat, info.heartbeatMs).unref()
 }
