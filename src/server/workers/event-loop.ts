@@ -12,7 +12,6 @@ import { markAccepted, type WorkerCounters } from '../worker/stats.js'
 
 const BUSY_GATE_MS = 100
 
-
 export interface ConnectionTracking {
   gate: AcceptGate
   sockets: Set<Socket>
@@ -22,10 +21,6 @@ export interface ConnectionTracking {
   hold(ms: number): void
 }
 
-/**
- * Accept while under `limit` connections and (gthread) while the pool is not saturated;
- * otherwise leave new connections in the kernel backlog for other workers.
- */
 /** gthread's pool as the accept gate sees it */
 export interface PoolPressure {
   /** every thread busy and as many requests already waiting */
@@ -33,6 +28,11 @@ export interface PoolPressure {
   /** a thread is free: real spare capacity */
   spare(): boolean
 }
+
+/**
+ * Accept while under `limit` connections and (gthread) while the pool is not saturated;
+ * otherwise leave new connections in the kernel backlog for other workers.
+ */
 
 export function trackConnections(server: http.Server, listeners: Server[], counters: WorkerCounters, limit: number, warn: (m: string) => void, pool?: PoolPressure): ConnectionTracking {
   const gate = new AcceptGate(listeners)
