@@ -41,7 +41,11 @@ export type ThreadMessage =
   | ResponsePart
   /** the response broke off after its head was sent (the app destroyed it or threw late) */
   | { t: 'reset'; id: number }
+  /** the app took `bytes` more of the request body: more may be sent */
+  | { t: 'body-ack'; id: number; bytes: number }
   | { t: 'log'; level: 'error' | 'warning'; message: string }
 
 /** Response bytes a thread may send ahead of the main thread's writes to the client. */
 export const RESPONSE_WINDOW = 1024 * 1024
+/** Request body bytes the main thread may send ahead of what the app has read. */
+export const BODY_WINDOW = 1024 * 1024

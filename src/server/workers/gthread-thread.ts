@@ -24,6 +24,8 @@ interface Exchange {
   req: http.IncomingMessage
   res: http.ServerResponse
   socket: CaptureSocket
+  /** body bytes pushed into req and not yet acknowledged */
+  bodyPushed: number
 }
 const exchanges = new Map<number, Exchange>()
 
@@ -215,6 +217,18 @@ function start(app: Awaited<ReturnType<typeof loadApp>>, m: Extract<ToThread, { 
   if (!m.body) {
     req.complete = true
     req.push(null)
+  } else {
+    // Node asks for more (_read) once the app has drained what was pushed: that is when the
+    // main thread may send more of the body (see BODY_WINDOW)
+    const read = req._read
+    req._read = function (this: http.IncomingMessage, n: number) {
+      const x = exchanges.get(m.id)
+      if (x && x.bodyPushed > 0) {
+        post({ t: 'body-ack', id: m.id, bytes: x.bodyPushed })
+        x.bodyPushed = 0
+      }
+      return read.call(this, n)
+    }
   }
   const res = new http.ServerResponse(req)
   // Close-delimited from Node's point of view: no chunked framing in the bytes it writes,
@@ -227,7 +241,7 @@ function start(app: Awaited<ReturnType<typeof loadApp>>, m: Extract<ToThread, { 
   socket.on('drain', () => {
     if (!res.writableFinished) res.emit('drain')
   })
-  exchanges.set(m.id, { req, res, socket })
+  exchanges.set(m.id, { req, res, socket, bodyPushed: 0 })
   res.once('finish', () => {
     socket.finish()
     // as http.Server does once a response is done: the request and response both close
@@ -265,7 +279,9 @@ async function boot(): Promise<void> {
         return start(app, m)
       case 'body': {
         const x = exchanges.get(m.id)
-        x?.req.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))
+        if (!x) return
+        x.bodyPushed += m.chunk.byteLength
+        x.req.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))
         return
       }
       case 'body-end': {

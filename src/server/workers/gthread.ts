@@ -22,7 +22,7 @@ import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import type { ActiveRequest } from '../worker/stats.js'
 import type { LogLevel } from '../../shared/protocol.js'
-import { RESPONSE_WINDOW, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
+import { BODY_WINDOW, RESPONSE_WINDOW, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
 
 /** Hop-by-hop headers: about one connection, never forwarded (RFC 9110 7.6.1). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
@@ -41,6 +41,8 @@ interface Slot {
   exchange: number
   /** response bytes written to the client and not yet acknowledged to the thread */
   written: number
+  /** request body bytes sent to the thread that its app has not read yet */
+  bodyUnacked: number
   ready: boolean
 }
 
@@ -74,12 +76,18 @@ export async function startThreadPool(opts: {
 
   function spawn(index: number): Promise<Slot> {
     const worker = new Worker(entry, { workerData: { index, settings: opts.settings } satisfies ThreadData })
-    const slot: Slot = { index, worker, busy: null, exchange: 0, written: 0, ready: false }
+    const slot: Slot = { index, worker, busy: null, exchange: 0, written: 0, bodyUnacked: 0, ready: false }
     return new Promise<Slot>((resolve, reject) => {
       worker.on('message', (m: ThreadMessage) => {
         switch (m.t) {
           case 'res':
             return answer(slot, m)
+          case 'body-ack':
+            if (slot.busy && slot.exchange === m.id) {
+              slot.bodyUnacked -= m.bytes
+              if (slot.bodyUnacked < BODY_WINDOW && slot.busy.req.isPaused()) slot.busy.req.resume()
+            }
+            return
           case 'reset':
             if (slot.busy && slot.exchange === m.id) {
               const job = slot.busy
@@ -178,8 +186,15 @@ export async function startThreadPool(opts: {
       body,
     })
     if (body) {
+      // an app that reads its upload slowly holds the client back (TCP), instead of the
+      // whole body piling up in the thread's memory
+      slot.bodyUnacked = 0
       req.on('data', (chunk: Buffer) => {
-        if (slot.exchange === id) post({ t: 'body', id, chunk })
+        // answered already (an app that did not read its whole body): the rest is dropped
+        if (slot.busy !== job || slot.exchange !== id) return
+        post({ t: 'body', id, chunk })
+        slot.bodyUnacked += chunk.length
+        if (slot.bodyUnacked >= BODY_WINDOW) req.pause()
       })
       req.once('end', () => {
         if (slot.exchange === id) post({ t: 'body-end', id })
@@ -222,6 +237,9 @@ export async function startThreadPool(opts: {
     }
     if (m.end) {
       release(slot)
+      // a body the app left unread must still be read off the connection, or the next
+      // request on it would never be parsed
+      if (job.req.isPaused()) job.req.resume()
       res.end()
       return
     }

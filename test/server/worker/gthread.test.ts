@@ -137,4 +137,23 @@ describe('gthread: between the main thread and a worker thread', () => {
     await new Promise((r) => setTimeout(r, 100))
     expect(readFileSync(file, 'utf8')).toContain('closed finished=false')
   })
+
+  it('an app that reads its upload slowly holds the client back instead of buffering the whole body', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'paddock-hop-')), 'hop')
+    writeFileSync(file, '')
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '1', HOP], { env: { HOP_FILE: file } })
+    await waitForWorkers(p, 1)
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const body = 'u'.repeat(8 * 1024 * 1024)
+    const r = await get(p.port, '/slow-upload', { method: 'POST', body, agent, timeoutMs: 60_000 })
+    expect(r.body).toBe(String(body.length))
+    // the same kept-alive connection carries the next request
+    expect((await get(p.port, '/', { agent })).body).toBe('ok')
+    agent.destroy()
+    await new Promise((res) => setTimeout(res, 100))
+    const m = /upload seen=(\d+) maxWaiting=(\d+)/.exec(readFileSync(file, 'utf8'))!
+    expect(Number(m[1])).toBe(body.length)
+    // at most about one window (1 MiB) ever waited in the thread; without it, megabytes
+    expect(Number(m[2])).toBeLessThan(2 * 1024 * 1024)
+  })
 })
