@@ -30,11 +30,15 @@ export function splitAppSpec(spec: string): { module: string; exportName: string
   return { module: spec, exportName: 'default' }
 }
 
+/** A module given as a file (./app.mjs, /srv/app.js, app.ts) rather than a package name. */
+export function isModulePath(module: string): boolean {
+  return module.startsWith('.') || isAbsolute(module) || /\.(m?js|cjs|ts)$/.test(module)
+}
+
 export async function importAppModule(spec: string, cwd = process.cwd()): Promise<{ mod: Record<string, unknown>; exportName: string; module: string }> {
   const { module, exportName } = splitAppSpec(spec)
   let url: string
-  const looksLikePath = module.startsWith('.') || isAbsolute(module) || /\.(m?js|cjs|ts)$/.test(module)
-  if (looksLikePath) {
+  if (isModulePath(module)) {
     const abs = resolve(cwd, module)
     if (!existsSync(abs)) throw new PaddockError('PADDOCK_ERR_APP_NOT_FOUND', `app module not found: ${module} (looked for ${abs})`)
     url = pathToFileURL(abs).href

@@ -8,8 +8,8 @@ import { resolveConfig, helpText, type ResolvedConfig } from '../config/resolve.
 import { Arbiter, type ArbiterOptions } from '../arbiter/arbiter.js'
 import { INHERITED_FDS_ENV, takeInheritedFds, tellOldMaster, type LaunchContext } from '../arbiter/reexec.js'
 import { notifyReady, takeNotifySocket, takeSocketActivation } from '../arbiter/systemd.js'
-import { dirname, isAbsolute, resolve as resolvePath } from 'node:path'
-import { importAppModule, loadApp, splitAppSpec } from '../app/load.js'
+import { dirname, resolve as resolvePath } from 'node:path'
+import { importAppModule, isModulePath, loadApp, splitAppSpec } from '../app/load.js'
 import { startReloader } from '../arbiter/reloader.js'
 
 // Before any --chdir: a master started by USR2 must resolve relative paths in argv as this one did.
@@ -142,8 +142,7 @@ function startDevReloader(arbiter: Arbiter, config: ResolvedConfig): void {
   const s = config.settings
   if (s.preload_app) arbiter.log.warning('--reload with --preload: the master keeps the app it preloaded, so changes reach the workers but not the master')
   const { module } = splitAppSpec(config.app!)
-  const looksLikePath = /^[./]/.test(module) || isAbsolute(module) || /\.(m?js|cjs|ts)$/.test(module)
-  const root = looksLikePath ? dirname(resolvePath(module)) : process.cwd()
+  const root = isModulePath(module) ? dirname(resolvePath(module)) : process.cwd()
   const extraFiles = [...((s.reload_extra_files as string[] | undefined) ?? []), ...(config.configFile ? [config.configFile] : [])]
   const reloader = startReloader({
     root,

@@ -1,5 +1,5 @@
-import { isIP } from 'node:net'
 import { PaddockError } from '../errors.js'
+import { allowListEntries } from '../http/proxy.js'
 import { SETTINGS_BY_NAME, type SettingSpec } from './settings.js'
 
 /** Coerce a raw value (string from argv / env, or any JS value from a config file) and check it. */
@@ -45,12 +45,7 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
 /** "*" or a comma list of addresses and CIDR subnets (Gunicorn's forwarded_allow_ips). */
 function checkAllowList(value: string, bad: (why: string) => Error): void {
   if (value.trim() === '*') return
-  for (const item of value.split(',').map((x) => x.trim()).filter(Boolean)) {
-    const [base, bits, extra] = item.split('/')
-    const family = isIP(base!)
-    if (!family || extra !== undefined) throw bad(`"${item}" is not an IP address or a CIDR subnet`)
-    if (bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128))) throw bad(`"${item}" has a bad prefix length`)
-  }
+  for (const e of allowListEntries(value)) if ('error' in e) throw bad(e.error)
 }
 
 function checkBind(b: string, bad: (why: string) => Error): void {

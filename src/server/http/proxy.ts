@@ -12,7 +12,29 @@ type AllowList = { any: true } | { any: false; exact: Set<string>; subnets: net.
 
 const parsed = new Map<string, AllowList>()
 
-/** "127.0.0.1,::1", "10.0.0.0/8, fd00::/8", or "*", as in Gunicorn; parsed once per value. */
+export type AllowEntry = { item: string; address: string; family: 'ipv4' | 'ipv6'; prefix?: number } | { item: string; error: string }
+
+/**
+ * The entries of a forwarded_allow_ips value other than "*": addresses and CIDR subnets,
+ * as in Gunicorn. The one parser for both the check at start-up and the trust decision.
+ */
+export function allowListEntries(value: string): AllowEntry[] {
+  return value
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const [address, bits, extra] = item.split('/')
+      const v = net.isIP(address!)
+      if (!v || extra !== undefined) return { item, error: `"${item}" is not an IP address or a CIDR subnet` }
+      const family = v === 4 ? 'ipv4' : 'ipv6'
+      if (bits === undefined) return { item, address: address!, family }
+      if (!/^\d+$/.test(bits) || Number(bits) > (v === 4 ? 32 : 128)) return { item, error: `"${item}" has a bad prefix length` }
+      return { item, address: address!, family, prefix: Number(bits) }
+    })
+}
+
+/** Parsed once per value. */
 function allowList(allow: string): AllowList {
   let list = parsed.get(allow)
   if (!list) {
@@ -20,15 +42,11 @@ function allowList(allow: string): AllowList {
     else {
       const exact = new Set<string>()
       const subnets = new net.BlockList()
-      for (const item of allow.split(',').map((s) => s.trim()).filter(Boolean)) {
-        const slash = item.indexOf('/')
-        if (slash < 0) exact.add(item)
-        else {
-          const base = item.slice(0, slash)
-          const family = net.isIPv6(base) ? 'ipv6' : 'ipv4'
-          // a malformed entry trusts nobody rather than failing the request
-          if (net.isIP(base)) subnets.addSubnet(base, Number(item.slice(slash + 1)), family)
-        }
+      for (const e of allowListEntries(allow)) {
+        // refused at start-up (config validation); should one get here, it trusts nobody
+        if ('error' in e) continue
+        if (e.prefix === undefined) exact.add(e.address)
+        else subnets.addSubnet(e.address, e.prefix, e.family)
       }
       list = { any: false, exact, subnets }
     }
