@@ -677,6 +677,7 @@ export class Arbiter implements ArbiterApi {
         // a new worker takes its share of kept-alive connections at once
         this.lastBalance = 0
         if (this.state === 'errored') this.setState('running')
+        this.log.debug(`Worker ready (pid: ${w.pid}) in ${w.readyAt - w.spawnedAt} ms`)
         this.emit({ type: 'worker.ready', at: Date.now(), pid: w.pid, generation: w.generation, bootMs: w.readyAt - w.spawnedAt })
         this.firstReady?.resolve()
         this.firstReady = null
