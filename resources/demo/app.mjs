@@ -20,11 +20,29 @@ function send(res, status, body, type = 'text/plain; charset=utf-8') {
   res.end(body)
 }
 
-function burnCpu(ms) {
-  const end = performance.now() + ms
+// /cpu does a fixed amount of work, not "spin until the clock says N ms": when more threads
+// than cores share the machine, a clock-bound spin gets a fraction of a core and "finishes"
+// after less work, which would make threads look as if they created cores. The work per ms
+// is measured once at load, keeping the fastest of a few short samples (the ones a busy
+// machine did not interrupt).
+function spin(iterations) {
   let x = 0
-  while (performance.now() < end) x += Math.sqrt(x + 1)
+  for (let i = 0; i < iterations; i++) x += Math.sqrt(x + i)
   return x
+}
+
+const SAMPLE = 200_000
+let iterationsPerMs = 0
+for (let k = 0; k < 10; k++) {
+  const t = performance.now()
+  spin(SAMPLE)
+  const dt = performance.now() - t
+  if (dt > 0) iterationsPerMs = Math.max(iterationsPerMs, SAMPLE / dt)
+}
+iterationsPerMs ||= SAMPLE
+
+function burnCpu(ms) {
+  return spin(Math.round(ms * iterationsPerMs))
 }
 
 export default function demoApp(req, res) {
@@ -41,8 +59,9 @@ export default function demoApp(req, res) {
     }
     case '/cpu': {
       const ms = intParam(url, 'ms', 10)
-      burnCpu(ms)
-      return send(res, 200, `cpu ${ms}ms\n`)
+      // the result goes into the answer, so the work cannot be optimised away
+      const x = burnCpu(ms)
+      return send(res, 200, `cpu ${ms}ms${x < 0 ? ' ' : ''}\n`)
     }
     case '/block': {
       // Blocks this thread synchronously: the stand-in for a blocking driver call.

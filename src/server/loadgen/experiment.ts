@@ -4,6 +4,7 @@
  */
 import type { ArbiterApi } from '../arbiter/api.js'
 import type { ExperimentOptions, ExperimentResult, ExperimentSubject, LoadOptions, LoadProgress } from '../../shared/protocol.js'
+import { availableParallelism } from 'node:os'
 import { startLoad } from './index.js'
 
 const DEFAULT_MS: Record<string, number> = { '/io': 100, '/cpu': 10, '/block': 100 }
@@ -47,20 +48,31 @@ export async function runExperiment(
   return { results, explanation: explain(options.load, results) }
 }
 
-/** How many requests one subject can have in service at once for this workload, and why. */
-export function capacity(load: LoadOptions, s: ExperimentSubject): { slots: number; why: string } {
+/**
+ * How many requests one subject can have in service at once for this workload, and why.
+ * CPU work is also bounded by the machine's cores (the load runs on the same machine).
+ */
+export function capacity(load: LoadOptions, s: ExperimentSubject, cores = availableParallelism()): { slots: number; why: string } {
   const path = new URL(load.url, 'http://x').pathname
+  const byClass = slotsOf(path, s)
+  if (path === '/cpu' && cores < byClass.slots) return { slots: cores, why: `${count(cores, 'core')} (${byClass.why})` }
+  return byClass
+}
+
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`
+
+function slotsOf(path: string, s: ExperimentSubject): { slots: number; why: string } {
   const threads = s.threads ?? 1
   const conns = s.workerConnections ?? 1000
-  if (s.workerClass === 'sync') return { slots: s.workers, why: `${s.workers} workers × 1 request each` }
-  if (s.workerClass === 'gthread') return { slots: s.workers * threads, why: `${s.workers} workers × ${threads} threads` }
+  if (s.workerClass === 'sync') return { slots: s.workers, why: `${count(s.workers, 'worker')} × 1 request each` }
+  if (s.workerClass === 'gthread') return { slots: s.workers * threads, why: `${count(s.workers, 'worker')} × ${count(threads, 'thread')}` }
   // async / native: waiting does not hold the loop, blocking or burning CPU does.
-  if (path === '/io') return { slots: s.workers * conns, why: `${s.workers} workers × ${conns} connections (waiting does not block the loop)` }
-  return { slots: s.workers, why: `${s.workers} workers (${path} holds the event loop)` }
+  if (path === '/io') return { slots: s.workers * conns, why: `${count(s.workers, 'worker')} × ${count(conns, 'connection')} (waiting does not block the loop)` }
+  return { slots: s.workers, why: `${count(s.workers, 'worker')} (${path} holds the event loop)` }
 }
 
 /** A paragraph built only from the workload parameters and the measured results. */
-export function explain(load: LoadOptions, results: ExperimentResult[]): string {
+export function explain(load: LoadOptions, results: ExperimentResult[], cores = availableParallelism()): string {
   if (results.length === 0) return 'No subjects were run.'
   const u = new URL(load.url, 'http://x')
   const raw = u.searchParams.get('ms')
@@ -69,9 +81,9 @@ export function explain(load: LoadOptions, results: ExperimentResult[]): string 
   for (const { subject: s, result: r } of results) {
     const secs = Math.max(0.001, (r.finishedAt - r.startedAt) / 1000)
     const measured = r.requests / secs
-    let line = `${s.workerClass} (${s.workers} workers${s.threads ? `, ${s.threads} threads` : ''}): ${measured.toFixed(1)} req/s measured, p99 ${r.latency.p99} ms`
+    let line = `${s.workerClass} (${count(s.workers, 'worker')}${s.threads ? `, ${count(s.threads, 'thread')}` : ''}): ${measured.toFixed(1)} req/s measured, p99 ${r.latency.p99} ms`
     if (ms) {
-      const c = capacity(load, s)
+      const c = capacity(load, s, cores)
       // Little's law: throughput <= requests in service / time per request.
       const bySlots = c.slots / (ms / 1000)
       const byClients = load.connections / (ms / 1000)
@@ -86,5 +98,5 @@ export function explain(load: LoadOptions, results: ExperimentResult[]): string 
   if (u.pathname === '/io') why = ' Waiting for I/O costs no CPU, so the model that keeps the most requests waiting at once wins.'
   else if (u.pathname === '/block') why = ' A blocking call holds its thread, so only separate threads or processes run such requests in parallel.'
   else if (u.pathname === '/cpu') why = ' CPU work is bounded by cores: beyond one busy thread per core, more concurrency adds only queueing.'
-  return `${parts.join(' ')} Winner: ${best.subject.workerClass} with ${best.subject.workers} workers.${why}`
+  return `${parts.join(' ')} Winner: ${best.subject.workerClass} with ${count(best.subject.workers, 'worker')}.${why}`
 }

@@ -28,6 +28,20 @@ describe('experiments', () => {
     expect(text).toContain('Winner: async')
   })
 
+  it('bounds CPU work by the cores, however many threads there are', () => {
+    const load = { url: '/cpu?ms=20', connections: 16, duration: 5, keepAlive: true }
+    const text = explain(
+      load,
+      [
+        { subject: { workerClass: 'gthread', workers: 2, threads: 4 }, result: result(450, 5) },
+        { subject: { workerClass: 'sync', workers: 1 }, result: result(240, 5) },
+      ],
+      2,
+    )
+    expect(text).toContain('caps it at 100 req/s (2 cores (2 workers × 4 threads) / 0.02 s)')
+    expect(text).toContain('caps it at 50 req/s (1 worker × 1 request each / 0.02 s)')
+  })
+
   it('switches class, scales, waits for ready, runs the load per subject', async () => {
     const server = fork(SERVER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     children.push(server)

@@ -1,8 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import http from 'node:http'
+import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { DEMO, get, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
 
 afterEach(stopAll)
+
+/** user + system CPU time of a process, in ms, from /proc/PID/stat (clock ticks of 10 ms) */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
 
 interface Who {
   pid: number
@@ -25,6 +34,21 @@ describe('worker classes', () => {
     const eight = await Promise.all(Array.from({ length: 8 }, () => get(p.port, '/block?ms=1000')))
     expect(eight.every((r) => r.status === 200)).toBe(true)
     expect(Date.now() - t1).toBeGreaterThanOrEqual(1950)
+  })
+
+  it('gthread: the demo app\'s /cpu burns CPU, so threads beyond the cores add no throughput', async () => {
+    // With twice as many threads as cores, a spin bound by the clock would get half a core
+    // each and finish after half the work. Counted in CPU time from /proc, not wall-clock:
+    // N requests of /cpu?ms=M must cost the worker about N x M ms of CPU.
+    const threads = Math.min(8, 2 * availableParallelism())
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', String(threads), DEMO])
+    const [pid] = await waitForWorkers(p, 1)
+    await Promise.all(Array.from({ length: threads }, () => get(p.port, '/cpu?ms=1')))
+    const before = cpuMs(pid!)
+    const replies = await Promise.all(Array.from({ length: threads }, () => get(p.port, '/cpu?ms=300')))
+    const spent = cpuMs(pid!) - before
+    expect(replies.every((r) => r.status === 200)).toBe(true)
+    expect(spent).toBeGreaterThanOrEqual(threads * 300 * 0.7)
   })
 
   it('gthread: requests run on worker threads of one process', async () => {
