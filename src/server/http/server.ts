@@ -75,6 +75,27 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
       return super.writeHead(statusCode, reason as string, headers as http.OutgoingHttpHeaders)
     }
   }
+  /**
+   * The body limit counts what the parser hands over, without a 'data' listener: one would
+   * start the stream flowing before the app listens, and an app that reads its body after
+   * an await would get none of it.
+   */
+  class LimitedRequest extends http.IncomingMessage {
+    paddockRes: ServerResponse | null = null
+    paddockBodyBytes = 0
+    override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+      if (chunk !== null && chunk !== undefined) {
+        this.paddockBodyBytes += (chunk as Buffer).length
+        if (this.paddockBodyBytes > limits.body) {
+          const res = this.paddockRes
+          if (res && !res.headersSent) rejectResponse(res, 413, `body larger than ${limits.body} bytes`)
+          this.socket.destroySoon?.()
+          return false
+        }
+      }
+      return super.push(chunk, encoding)
+    }
+  }
   const server = http.createServer({
     maxHeaderSize: maxHeaderBytes(limits),
     headersTimeout: Number(s.header_timeout ?? 10) * 1000 || undefined,
@@ -85,6 +106,7 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     insecureHTTPParser: false,
     requireHostHeader: false,
     ServerResponse: TrackedResponse as unknown as typeof http.ServerResponse,
+    ...(limits.body > 0 ? { IncomingMessage: LimitedRequest as unknown as typeof http.IncomingMessage } : {}),
   })
   const serverHeader = s.server_header !== false
 
@@ -99,7 +121,7 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     // Count body bytes for the access log without buffering anything (only when it is on).
     if (o.countBytes) countBodyBytes(res, (n) => (res.paddockBytes += n))
     res.paddockRef = ref
-    if (limits.body > 0) enforceBodyLimit(req, res, limits.body)
+    if (req instanceof LimitedRequest) req.paddockRes = res
     runHook(o, 'pre_request', req)
     try {
       const result = o.listener(req, res)
@@ -161,17 +183,6 @@ function countBodyBytes(res: ServerResponse, add: (n: number) => void): void {
     if (chunk && typeof chunk !== 'function') add(size(chunk))
     return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest)
   } as ServerResponse['end']
-}
-
-function enforceBodyLimit(req: IncomingMessage, res: ServerResponse, max: number): void {
-  let seen = 0
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.length
-    if (seen > max && !res.headersSent) {
-      rejectResponse(res, 413, `body larger than ${max} bytes`)
-      req.socket.destroySoon?.()
-    }
-  })
 }
 
 function appFailed(o: HttpServerOptions, err: unknown, req: IncomingMessage, res: ServerResponse): void {

@@ -58,6 +58,23 @@ describe('HTTP limits', () => {
   })
 })
 
+describe('the body limit and apps that read late', () => {
+  afterAll(stopAll)
+
+  for (const cls of ['sync', 'gthread', 'async']) {
+    it(`${cls}: a body within --limit-request-body reaches an app that reads it after an await`, async () => {
+      const p = await startPaddock(['-w', '1', '-k', cls, '--limit-request-body', '100000', join(FIXTURES, 'apps/late-reader.mjs')])
+      await waitForWorkers(p, 1)
+      const r = await get(p.port, '/', { method: 'POST', body: 'z'.repeat(5000) })
+      expect(r.status).toBe(200)
+      expect(JSON.parse(r.body).bytes).toBe(5000)
+      const chunk = 'x'.repeat(60_000)
+      const over = await raw(p.port, `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nea60\r\n${chunk}\r\nea60\r\n${chunk}\r\n0\r\n\r\n`)
+      expect(over).toMatch(/^HTTP\/1\.1 413/)
+    })
+  }
+})
+
 describe('forwarded_allow_ips and the Server header', () => {
   afterAll(stopAll)
 
