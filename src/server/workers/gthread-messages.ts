@@ -30,15 +30,20 @@ export type ToThread =
 export interface ResponsePart {
   t: 'res'
   id: number
-  head?: { status: number; reason: string; headers: string[] }
+  /** `close`: the app itself sent Connection: close (Node's own one cannot be told apart in the bytes) */
+  head?: { status: number; reason: string; headers: string[]; close?: boolean }
   chunks: Uint8Array[]
   end: boolean
+  /** trailers after a chunked body, flat [name, value, ...], with the end */
+  trailers?: string[]
 }
 
 export type ThreadMessage =
   | { t: 'ready'; hasUpgrade: boolean }
   | { t: 'boot-error'; error: string }
   | ResponsePart
+  /** a 1xx answer before the response (103 Early Hints, 102 Processing, 100 Continue) */
+  | { t: 'info'; id: number; status: number; headers: string[] }
   /** the response broke off after its head was sent (the app destroyed it or threw late) */
   | { t: 'reset'; id: number }
   /** the app took `bytes` more of the request body: more may be sent */

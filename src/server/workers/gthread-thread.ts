@@ -46,6 +46,9 @@ class CaptureSocket extends Duplex {
   private blocked: (() => void) | null = null
   ended = false
 
+  /** the app set a Connection header that asks to close */
+  appClose = false
+
   constructor(readonly id: number, remote: Remote) {
     super({ allowHalfOpen: true })
     // what apps read from req.socket: the real client's address
@@ -115,6 +118,16 @@ class CaptureSocket extends Duplex {
       return
     }
     this.head += chunk.toString('latin1', 0, at)
+    const status = Number(this.head.slice(9, 12))
+    if (status >= 100 && status < 200 && status !== 101) {
+      // an informational answer (writeEarlyHints, writeProcessing): passed on as it is, and
+      // the real head follows
+      const info = parseHead(this.head)
+      this.head = ''
+      if (exchanges.has(this.id)) post({ t: 'info', id: this.id, status: info.status, headers: info.headers })
+      if (at + 4 < chunk.length) this.capture(chunk.subarray(at + 4))
+      return
+    }
     this.headDone = true
     if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(this.head)) this.unchunk = new Unchunker()
     if (at + 4 < chunk.length) this.body(chunk.subarray(at + 4))
@@ -132,8 +145,10 @@ class CaptureSocket extends Duplex {
     const part: ResponsePart = { t: 'res', id: this.id, chunks: this.pending, end: this.ended }
     if (!this.headSent && this.headDone) {
       part.head = parseHead(this.head)
+      if (this.appClose) part.head.close = true
       this.headSent = true
     }
+    if (this.ended && this.unchunk?.trailers.length) part.trailers = this.unchunk.trailers
     this.pending = []
     if (!part.head && !part.chunks.length && !part.end) return
     post(part)
@@ -145,7 +160,9 @@ class CaptureSocket extends Duplex {
 class Unchunker {
   private left = 0
   private line = ''
-  private state: 'size' | 'data' | 'crlf' | 'done' = 'size'
+  private state: 'size' | 'data' | 'crlf' | 'trailers' | 'done' = 'size'
+  /** trailer fields after the last chunk, flat [name, value, ...] */
+  readonly trailers: string[] = []
 
   feed(buf: Buffer): Buffer[] {
     const out: Buffer[] = []
@@ -161,8 +178,20 @@ class Unchunker {
         i = nl + 1
         this.left = parseInt(this.line.trim(), 16)
         this.line = ''
-        // the last chunk: what follows are trailers, which a re-framed response cannot carry here
-        this.state = this.left > 0 ? 'data' : 'done'
+        // the last chunk: trailer lines follow, up to an empty line
+        this.state = this.left > 0 ? 'data' : 'trailers'
+      } else if (this.state === 'trailers') {
+        const nl = buf.indexOf(10, i)
+        if (nl < 0) {
+          this.line += buf.toString('latin1', i)
+          break
+        }
+        const line = (this.line + buf.toString('latin1', i, nl)).replace(/\r$/, '')
+        this.line = ''
+        i = nl + 1
+        const colon = line.indexOf(':')
+        if (line === '') this.state = 'done'
+        else if (colon > 0) this.trailers.push(line.slice(0, colon), line.slice(colon + 1).trim())
       } else if (this.state === 'data') {
         const n = Math.min(this.left, buf.length - i)
         out.push(buf.subarray(i, i + n))
@@ -237,6 +266,7 @@ function start(app: Awaited<ReturnType<typeof loadApp>>, m: Extract<ToThread, { 
   res.shouldKeepAlive = false
   res.useChunkedEncodingByDefault = false
   res.assignSocket(socket as unknown as import('node:net').Socket)
+  noteHeaders(res, socket)
   // http.Server relays its socket's 'drain' to the response; without one, nobody would
   socket.on('drain', () => {
     if (!res.writableFinished) res.emit('drain')
@@ -253,7 +283,7 @@ function start(app: Awaited<ReturnType<typeof loadApp>>, m: Extract<ToThread, { 
   const failed = (err: unknown) => {
     post({ t: 'log', level: 'error', message: `error handling ${m.method} ${m.url} (thread ${data.index}): ${(err as Error)?.stack ?? String(err)}` })
     if (!res.headersSent) {
-      res.writeHead(500, { 'Content-Type': 'text/plain', 'Content-Length': '22' })
+      res.writeHead(500, 'Internal Server Error', { 'Content-Type': 'text/plain', 'Content-Length': '22' })
       res.end('Internal Server Error\n')
     } else socket.destroy()
   }
@@ -263,6 +293,42 @@ function start(app: Awaited<ReturnType<typeof loadApp>>, m: Extract<ToThread, { 
   } catch (err) {
     failed(err)
   }
+}
+
+/** A header's value in what writeHead takes: an object, [[name, value], ...] or [name, value, ...]. */
+function headerValue(headers: unknown, name: string): unknown {
+  if (Array.isArray(headers)) {
+    const nested = Array.isArray(headers[0])
+    const n = nested ? headers.length : headers.length / 2
+    for (let i = 0; i < n; i++) {
+      const [k, v] = nested ? (headers[i] as unknown[]) : [headers[2 * i], headers[2 * i + 1]]
+      if (String(k).toLowerCase() === name) return v
+    }
+  } else if (headers && typeof headers === 'object') {
+    for (const k in headers) if (k.toLowerCase() === name) return (headers as Record<string, unknown>)[k]
+  }
+  return undefined
+}
+
+const hasHeader = (headers: unknown, name: string) => headerValue(headers, name) !== undefined
+
+/**
+ * What the thread must know about the app's headers before Node writes them: whether it
+ * asked for Connection: close (Node adds a Connection header of its own to every response
+ * here, so the bytes cannot tell), and whether it declared trailers. The app's headers are
+ * in getHeader (setHeader / appendHeader / setHeaders) or in what it passes to writeHead.
+ */
+function noteHeaders(res: http.ServerResponse, socket: CaptureSocket): void {
+  const asksClose = (v: unknown) => /(^|,)\s*close\s*(,|$)/i.test(Array.isArray(v) ? v.join(',') : String(v ?? ''))
+  const writeHead = res.writeHead
+  res.writeHead = function (this: http.ServerResponse, status: number, ...rest: unknown[]) {
+    const headers = typeof rest[0] === 'string' ? rest[1] : rest[0]
+    if (asksClose(headerValue(headers, 'connection'))) socket.appClose = true
+    if (asksClose(this.getHeader('connection'))) socket.appClose = true
+    // trailers need chunked framing, which Node only uses here when asked (undone above)
+    if (this.getHeader('trailer') !== undefined || hasHeader(headers, 'trailer')) this.useChunkedEncodingByDefault = true
+    return (writeHead as (...a: unknown[]) => http.ServerResponse).call(this, status, ...rest)
+  } as http.ServerResponse['writeHead']
 }
 
 declare module 'node:http' {

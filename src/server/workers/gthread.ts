@@ -26,6 +26,8 @@ import { BODY_WINDOW, RESPONSE_WINDOW, type ResponsePart, type ThreadData, type 
 
 /** Hop-by-hop headers: about one connection, never forwarded (RFC 9110 7.6.1). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
+/** ...and those of them the main thread decides for the response (Trailer passes: trailers are carried) */
+const RESPONSE_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
 
 interface Job {
   req: IncomingMessage
@@ -82,6 +84,9 @@ export async function startThreadPool(opts: {
         switch (m.t) {
           case 'res':
             return answer(slot, m)
+          case 'info':
+            if (slot.busy && slot.exchange === m.id) informational(slot.busy.res, m.status, m.headers)
+            return
           case 'body-ack':
             if (slot.busy && slot.exchange === m.id) {
               slot.bodyUnacked -= m.bytes
@@ -221,13 +226,15 @@ export async function startThreadPool(opts: {
       const seen = new Set<string>()
       for (let i = 0; i < h.length; i += 2) {
         const lower = h[i]!.toLowerCase()
-        if (HOP.has(lower)) continue
+        if (RESPONSE_HOP.has(lower)) continue
         if (seen.has(lower)) res.appendHeader(h[i]!, h[i + 1]!)
         else {
           seen.add(lower)
           res.setHeader(h[i]!, h[i + 1]!)
         }
       }
+      // the app's own Connection: close ends this connection after the response
+      if (m.head.close) res.shouldKeepAlive = false
       res.writeHead(m.head.status, m.head.reason)
     }
     let bytes = 0
@@ -240,6 +247,11 @@ export async function startThreadPool(opts: {
       // a body the app left unread must still be read off the connection, or the next
       // request on it would never be parsed
       if (job.req.isPaused()) job.req.resume()
+      if (m.trailers) {
+        const pairs: [string, string][] = []
+        for (let i = 0; i < m.trailers.length; i += 2) pairs.push([m.trailers[i]!, m.trailers[i + 1]!])
+        res.addTrailers(pairs)
+      }
       res.end()
       return
     }
@@ -255,6 +267,22 @@ export async function startThreadPool(opts: {
     }
     if (res.writableNeedDrain) res.once('drain', ack)
     else ack()
+  }
+
+  /** A 1xx the app sent from its thread, written to the client before the response. */
+  function informational(res: ServerResponse, status: number, headers: string[]): void {
+    if (res.headersSent || res.destroyed) return
+    if (status === 100) return res.writeContinue()
+    if (status === 102) return res.writeProcessing()
+    if (status === 103) {
+      const hints: Record<string, string | string[]> = {}
+      for (let i = 0; i < headers.length; i += 2) {
+        const k = headers[i]!.toLowerCase()
+        const prev = hints[k]
+        hints[k] = prev === undefined ? headers[i + 1]! : [...(Array.isArray(prev) ? prev : [prev]), headers[i + 1]!]
+      }
+      if (hints.link !== undefined) res.writeEarlyHints(hints)
+    }
   }
 
   function internalError(res: ServerResponse): void {
