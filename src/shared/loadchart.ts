@@ -45,14 +45,15 @@ export function plottedSeconds(run: Pick<LoadProgress, 'perSecond' | 'elapsedSec
 }
 
 /**
- * Labels of the latency histogram's buckets (ms upper bounds). JSON has no Infinity,
- * so the open last bucket arrives with le = -1: it is labelled by what it holds, ">5000".
+ * Labels of the latency histogram's buckets, by what each holds: "≤200" is 100-200 ms
+ * (a bare "200" under a bar read as "took 200 ms" when the median was 102). JSON has no
+ * Infinity, so the open last bucket arrives with le = -1 and reads ">5000".
  */
 export function bucketLabels(histogram: { le: number }[]): string[] {
   let prev = 0
   return histogram.map((b) => {
     if (b.le < 0 || !Number.isFinite(b.le)) return `>${prev}`
     prev = b.le
-    return String(b.le)
+    return `≤${b.le}`
   })
 }

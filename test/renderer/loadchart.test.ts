@@ -11,7 +11,7 @@ const ys = (d: string) => [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Num
 
 describe('load chart figures', () => {
   it('labels the open last bucket of the histogram ">5000", not "-1"', () => {
-    expect(bucketLabels(BOUNDS.map((le) => ({ le })))).toEqual(['1', '2', '5', '10', '20', '50', '100', '200', '500', '1000', '2000', '5000', '>5000'])
+    expect(bucketLabels(BOUNDS.map((le) => ({ le })))).toEqual(['≤1', '≤2', '≤5', '≤10', '≤20', '≤50', '≤100', '≤200', '≤500', '≤1000', '≤2000', '≤5000', '>5000'])
   })
 
   it('leaves out a last second that covers only a sliver of time, and says so', () => {
