@@ -118,6 +118,12 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Have `stopAll()` stop a process started elsewhere (and its children), as those started here. */
+export function trackProcess(child: ChildProcess): void {
+  started.add(child)
+  child.once('exit', () => started.delete(child))
+}
+
 export async function stopAll(): Promise<void> {
   for (const child of [...started]) {
     const kids = child.pid ? childPids(child.pid) : []

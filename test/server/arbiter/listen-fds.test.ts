@@ -4,29 +4,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CLI, DEMO, ROOT, alive, childPids, get, sleep } from '../../helpers/proc.js'
+import { CLI, DEMO, ROOT, alive, childPids, get, sleep, stopAll, trackProcess } from '../../helpers/proc.js'
 
-/** Everything started here, by pid: the masters, and (read at kill time) their children. */
-const started = new Set<ChildProcess>()
-const extraPids = new Set<number>()
-
-afterEach(() => {
-  for (const c of started) {
-    const kids = c.pid ? childPids(c.pid) : []
-    for (const k of [...kids, ...(c.pid ? [c.pid] : [])]) {
-      try {
-        process.kill(k, 'SIGKILL')
-      } catch {}
-    }
-  }
-  for (const pid of extraPids) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {}
-  }
-  started.clear()
-  extraPids.clear()
-})
+afterEach(stopAll)
 
 interface Run {
   child: ChildProcess
@@ -35,7 +15,7 @@ interface Run {
 }
 
 function track(child: ChildProcess): Run {
-  started.add(child)
+  trackProcess(child)
   let out = ''
   child.stdout?.on('data', (d) => (out += d))
   child.stderr?.on('data', (d) => (out += d))
@@ -142,7 +122,6 @@ describe('systemd socket activation', () => {
     const receiver = spawn('python3', ['-u', '-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("bound")\nwhile True: print(repr(s.recv(4096).decode()))', notify], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
-    extraPids.add(receiver.pid!)
     const got = track(receiver)
     await got.waitFor(/bound/)
     const sock = await holdSocket()
