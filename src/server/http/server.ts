@@ -121,7 +121,12 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     // Count body bytes for the access log without buffering anything (only when it is on).
     if (o.countBytes) countBodyBytes(res, (n) => (res.paddockBytes += n))
     res.paddockRef = ref
-    if (req instanceof LimitedRequest) req.paddockRes = res
+    // Pipelined behind a response still being written: Node queues it without a socket,
+    // and if the connection closes first (the earlier response said Connection: close, or
+    // the client left) it never emits 'close' for it: the request would stay in flight
+    // for good, and hold up every drain until the graceful timeout.
+    if (!res.socket) queueBehind(req.socket, res)
+    if (limits.body > 0) (req as LimitedRequest).paddockRes = res
     runHook(o, 'pre_request', req)
     try {
       const result = o.listener(req, res)
@@ -143,6 +148,28 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     rejectSocket(socket, status, reason)
   })
   return server
+}
+
+interface QueuingSocket extends Socket {
+  paddockQueued?: ServerResponse[]
+}
+
+/**
+ * A response pipelined behind one still being written has no socket yet; Node never emits
+ * 'close' for it if the connection closes first. This does, when that happens.
+ */
+export function queueBehind(socket: Socket, res: ServerResponse): void {
+  const s = socket as QueuingSocket
+  if (s.paddockQueued) {
+    s.paddockQueued.push(res)
+    return
+  }
+  s.paddockQueued = [res]
+  s.once('close', () => {
+    // closed without ever being written: as Node does for the response it was writing
+    for (const r of s.paddockQueued!) if (!r.socket && !r.writableFinished) r.emit('close')
+    s.paddockQueued = undefined
+  })
 }
 
 const SERVER_HEADER = 'paddock'

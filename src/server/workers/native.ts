@@ -10,6 +10,7 @@ import type { Socket } from 'node:net'
 import { importAppModule, splitAppSpec } from '../app/load.js'
 import { PaddockError } from '../errors.js'
 import { takeAcceptedAt, type ActiveRequest, type WorkerCounters } from '../worker/stats.js'
+import { queueBehind } from '../http/server.js'
 
 function isServer(v: unknown): v is http.Server {
   return !!v && typeof v === 'object' && typeof (v as http.Server).listen === 'function' && typeof (v as http.Server).on === 'function' && typeof (v as http.Server).emit === 'function' && 'maxHeadersCount' in (v as object)
@@ -68,6 +69,7 @@ export function instrument(
     }
     res.once('finish', finish)
     res.once('close', finish)
+    if (!res.socket) queueBehind(req.socket, res)
   })
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
     counters.upgraded++
