@@ -115,7 +115,7 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     if (rejection) return rejectResponse(res, rejection.status, rejection.reason)
     applyProxyHeaders(req, s)
     if (!o.keepAlive || o.isDraining() || o.shed?.()) res.shouldKeepAlive = false
-    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: o.thread, acceptedAt: takeAcceptedAt(req.socket) }
+    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: o.thread, acceptedAt: takeAcceptedAt(req.socket), slot: -1 }
     o.counters.start(ref)
     o.onRequestStart?.(ref, req)
     // Count body bytes for the access log without buffering anything (only when it is on).

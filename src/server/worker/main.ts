@@ -239,7 +239,7 @@ function drain(reason: string, gracefulMs: number): void {
   // cleanly to another worker instead of seeing a reset.
   drainDeadline = setTimeout(() => {
     const open = goingAway()
-    setTimeout(() => exit(0, `graceful timeout after ${gracefulMs} ms (${counters.active.size} requests cut off, ${open} upgraded connections closed)`), open ? 200 : 0).unref()
+    setTimeout(() => exit(0, `graceful timeout after ${gracefulMs} ms (${counters.inFlight} requests cut off, ${open} upgraded connections closed)`), open ? 200 : 0).unref()
   }, gracefulMs)
   drainDeadline.unref()
   closeIdleLoop()
@@ -281,7 +281,7 @@ function closeIdleLoop(): void {
 }
 
 function maybeExit(): void {
-  if (draining && counters.active.size === 0 && (tracking?.sockets.size ?? 0) === 0) exit(0, 'drained')
+  if (draining && counters.inFlight === 0 && (tracking?.sockets.size ?? 0) === 0) exit(0, 'drained')
 }
 
 let exiting = false
@@ -323,7 +323,7 @@ function leaveOrphaned(): void {
   if (orphaned) return
   orphaned = true
   for (const ln of listeners) ln.close()
-  if (counters.active.size === 0) process.exit(0)
+  if (counters.inFlight === 0) process.exit(0)
   setTimeout(() => process.exit(0), 800).unref()
 }
 process.on('disconnect', leaveOrphaned)

