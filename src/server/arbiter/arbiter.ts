@@ -690,7 +690,7 @@ export class Arbiter implements ArbiterApi {
         w.stats = m.stats
         w.inFlight = m.inFlight
         w.lastStarted = null
-        this.rates.add(m.stats.durations)
+        this.rates.add(m.stats.completed, m.stats.durations)
         if (m.spans.length || m.droppedSpans) this.emit({ type: 'spans', at: Date.now(), spans: m.spans, dropped: m.droppedSpans })
         break
       case 'req':

@@ -53,7 +53,9 @@ export interface WorkerStats {
   threadSlots?: boolean[]
   /** p99 event-loop delay over the interval, ms */
   loopLagMs: number
-  /** requests completed since the last heartbeat, with their durations (ms) for the arbiter's percentiles, capped */
+  /** requests completed since the last heartbeat */
+  completed: number
+  /** durations (ms) of a uniform sample of those, at most 512, for the arbiter's percentiles */
   durations: number[]
   /** kept-alive connections still to be given back after a {t:'shed'} (see Arbiter.balance) */
   shedding?: number

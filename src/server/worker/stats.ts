@@ -81,7 +81,13 @@ export class WorkerCounters {
     this.requests++
     this.completedThisBeat++
     const durationMs = Date.now() - ref.startedAt
+    // a uniform sample of this beat's durations (reservoir sampling): the first 512 alone
+    // would describe only the start of each beat under load
     if (this.durations.length < MAX_DURATIONS) this.durations.push(durationMs)
+    else {
+      const j = Math.floor(Math.random() * this.completedThisBeat)
+      if (j < MAX_DURATIONS) this.durations[j] = durationMs
+    }
     // Reservoir-free sampling: keep the first N per beat, count the rest as dropped.
     if (this.spans.length < MAX_SPANS_PER_BEAT) {
       this.spans.push({ pid: this.pid, generation: this.generation, thread: ref.thread ?? 0, method: ref.method, path: ref.url, status, acceptedAt: ref.acceptedAt, start: ref.startedAt, durationMs })
@@ -107,6 +113,7 @@ export class WorkerCounters {
         threadsTotal: this.threadsTotal,
         threadSlots: this.threadSlots ? [...this.threadSlots] : undefined,
         loopLagMs: Number.isFinite(lag) ? Math.round(lag * 10) / 10 : 0,
+        completed: this.completedThisBeat,
         durations: this.durations,
       },
       inFlight: this.inFlightRefs(),
