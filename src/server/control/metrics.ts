@@ -108,18 +108,23 @@ export function startStatsd(control: ControlServer, opts: StatsdOptions): { clos
   sock.unref()
   const prefix = opts.prefix ? (opts.prefix.endsWith('.') ? opts.prefix : `${opts.prefix}.`) : ''
   const tags = opts.tags ? `|#${opts.tags}` : ''
-  const send = (name: string, value: number, type: 'c' | 'g' | 'ms') => {
-    const buf = Buffer.from(`${prefix}${name}:${value}|${type}${tags}`)
+  const send = (name: string, value: number, type: 'c' | 'g' | 'ms', sampled = '') => {
+    const buf = Buffer.from(`${prefix}${name}:${value}|${type}${sampled}${tags}`)
     sock.send(buf, port, host, () => {})
   }
   const LOG_NAMES: Record<string, string> = { critical: 'log.critical', error: 'log.error', warning: 'log.warning' }
   const off = control.arbiter.onEvent((e: ControlEvent) => {
     if (e.type === 'spans') {
-      // spans are sampled, so counters here are a floor; the gauges below are exact
+      // One heartbeat's requests: all of them counted exactly; durations and status codes
+      // from its spans, which are a sample under load, sent with statsd's sample rate so
+      // the server scales them back up.
+      const total = e.spans.length + (e.dropped ?? 0)
+      if (total > 0) send('requests', total, 'c')
+      const rate = total > 0 ? e.spans.length / total : 1
+      const sampled = rate < 1 ? `|@${rate.toFixed(4)}` : ''
       for (const sp of e.spans) {
-        send('requests', 1, 'c')
-        send('request.duration', Math.round(sp.durationMs), 'ms')
-        send(`request.status.${sp.status}`, 1, 'c')
+        send('request.duration', Math.round(sp.durationMs), 'ms', sampled)
+        send(`request.status.${sp.status}`, 1, 'c', sampled)
       }
     } else if (e.type === 'log' && e.stream === 'error' && LOG_NAMES[e.level]) {
       send(LOG_NAMES[e.level]!, 1, 'c')

@@ -32,4 +32,25 @@ describe('statsd', () => {
     expect(lines).toContain('app.workers:1|g|#env:test')
     expect(lines.some((l) => /^app\.backlog:\d+\|g/.test(l))).toBe(true)
   })
+
+  it('counts every request of a busy heartbeat, and sends its sampled spans with their sample rate', async () => {
+    const recv = dgram.createSocket('udp4')
+    const lines: string[] = []
+    recv.on('message', (m) => lines.push(...String(m).split('\n')))
+    await new Promise<void>((r) => recv.bind(0, '127.0.0.1', () => r()))
+    cleanup.push(() => recv.close())
+    const arb = fakeArbiter()
+    const control = new ControlServer(arb, { rateHz: 10 })
+    cleanup.push(() => control.close())
+    const s = startStatsd(control, { host: `127.0.0.1:${recv.address().port}` })
+    cleanup.push(() => s.close())
+    // 50 spans kept of 10 000 requests in one beat
+    const spans = Array.from({ length: 50 }, () => ({ pid: 1, generation: 1, thread: 0, method: 'GET', path: '/', status: 200, start: 0, durationMs: 3 }))
+    arb.emit({ type: 'spans', at: Date.now(), dropped: 9950, spans })
+    const deadline = Date.now() + 3000
+    while (lines.filter((l) => l.startsWith('request.status.200')).length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(lines).toContain('requests:10000|c')
+    expect(lines.filter((l) => l === 'request.duration:3|ms|@0.0050')).toHaveLength(50)
+    expect(lines.filter((l) => l === 'request.status.200:1|c|@0.0050')).toHaveLength(50)
+  })
 })
