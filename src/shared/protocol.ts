@@ -87,6 +87,12 @@ export interface WorkerSnapshot {
   rss: number | null
   /** Event-loop lag of the worker's main thread, ms (p99 over the last interval). */
   loopLagMs: number
+  /**
+   * Every request this worker completed, by duration: counts[i] took at most
+   * LATENCY_BOUNDS_MS[i] (and more than the bound before); the last count, longer than the
+   * last bound. Cumulative since the worker started; absent until its first heartbeat.
+   */
+  latency?: { counts: number[]; sumMs: number }
   /** ms since epoch of the last heartbeat received. */
   lastHeartbeat: number | null
   /** The oldest request in flight, when there is one. */
@@ -174,6 +180,9 @@ export interface RequestSpan {
 }
 
 /** At most this many spans per second leave the engine, whatever the load, so no client is flooded. */
+/** Upper bounds (ms) of the per-worker latency histogram (Prometheus' default buckets, in ms). */
+export const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const
+
 export const SPAN_CAP_PER_SEC = 200
 /** At most this many access log lines per second are streamed as events (the file gets them all). */
 export const ACCESS_LOG_EVENT_CAP_PER_SEC = 50

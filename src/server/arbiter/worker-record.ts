@@ -56,6 +56,7 @@ export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
     cpu: null,
     rss: null,
     loopLagMs: s?.loopLagMs ?? 0,
+    latency: s?.latency,
     lastHeartbeat: w.lastHeartbeat,
     oldestRequest: s && s.inFlight > 0 ? oldest : undefined,
     exitCode: w.exitCode,

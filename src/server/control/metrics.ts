@@ -5,14 +5,21 @@
 import dgram from 'node:dgram'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { ArbiterSnapshot, ControlEvent } from '../../shared/protocol.js'
+import { LATENCY_BOUNDS_MS, type ArbiterSnapshot, type ControlEvent } from '../../shared/protocol.js'
 import type { ControlServer } from './control-server.js'
+
+interface Sample {
+  /** a histogram's samples carry their own names (_bucket, _sum, _count) */
+  name?: string
+  labels: Record<string, string | number>
+  value: number | null
+}
 
 interface Family {
   name: string
-  type: 'counter' | 'gauge'
+  type: 'counter' | 'gauge' | 'histogram'
   help: string
-  samples: { labels: Record<string, string | number>; value: number | null }[]
+  samples: Sample[]
 }
 
 function escapeLabel(v: string | number): string {
@@ -28,10 +35,29 @@ function render(families: Family[]): string {
       const labels = Object.entries(s.labels)
         .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
         .join(',')
-      lines.push(`${f.name}${labels ? `{${labels}}` : ''} ${s.value}`)
+      lines.push(`${s.name ?? f.name}${labels ? `{${labels}}` : ''} ${s.value}`)
     }
   }
   return lines.join('\n') + '\n'
+}
+
+/** Each worker's latency histogram as Prometheus wants it: cumulative buckets in seconds, _sum, _count. */
+function latencyHistogram(s: ArbiterSnapshot): Family {
+  const name = 'paddock_request_duration_seconds'
+  const samples: Sample[] = []
+  for (const x of s.workers) {
+    if (!x.latency) continue
+    const labels = { pid: x.pid, generation: x.generation }
+    let seen = 0
+    x.latency.counts.forEach((n, i) => {
+      seen += n
+      const le = i < LATENCY_BOUNDS_MS.length ? String(LATENCY_BOUNDS_MS[i]! / 1000) : '+Inf'
+      samples.push({ name: `${name}_bucket`, labels: { ...labels, le }, value: seen })
+    })
+    samples.push({ name: `${name}_sum`, labels, value: x.latency.sumMs / 1000 })
+    samples.push({ name: `${name}_count`, labels, value: seen })
+  }
+  return { name, type: 'histogram', help: 'Time from the start of a request to the end of its response, per worker.', samples }
 }
 
 /** Prometheus text format 0.0.4 for one snapshot. */
@@ -44,6 +70,7 @@ export function prometheusText(s: ArbiterSnapshot): string {
   })
   return render([
     w('paddock_requests_total', 'counter', 'Requests completed by the worker.', (x) => x.requests),
+    latencyHistogram(s),
     w('paddock_worker_in_flight', 'gauge', 'Requests whose handler is running.', (x) => x.inFlight),
     w('paddock_worker_connections', 'gauge', 'Open client connections.', (x) => x.connections),
     w('paddock_worker_threads_busy', 'gauge', 'Threads running a request.', (x) => x.threadsBusy),

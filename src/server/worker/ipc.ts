@@ -55,6 +55,8 @@ export interface WorkerStats {
   loopLagMs: number
   /** requests completed since the last heartbeat */
   completed: number
+  /** every request completed since the worker started, by duration (see LATENCY_BOUNDS_MS) */
+  latency: { counts: number[]; sumMs: number }
   /** durations (ms) of a uniform sample of those, at most 512, for the arbiter's percentiles */
   durations: number[]
   /** kept-alive connections still to be given back after a {t:'shed'} (see Arbiter.balance) */

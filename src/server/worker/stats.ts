@@ -3,7 +3,7 @@
  * Spans are sampled so that a 50k req/s load sends a bounded number per heartbeat.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import type { RequestRef, RequestSpan } from '../../shared/protocol.js'
+import { LATENCY_BOUNDS_MS, type RequestRef, type RequestSpan } from '../../shared/protocol.js'
 import type { Socket } from 'node:net'
 import type { WorkerStats } from './ipc.js'
 
@@ -50,6 +50,9 @@ export class WorkerCounters {
    */
   private readonly running: ActiveRequest[] = []
   private durations: number[] = []
+  /** the latency histogram: a count per bucket of LATENCY_BOUNDS_MS, and one above */
+  private readonly latencyCounts: number[] = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0)
+  private latencySumMs = 0
   private spans: RequestSpan[] = []
   private droppedSpans = 0
   private completedThisBeat = 0
@@ -81,6 +84,10 @@ export class WorkerCounters {
     this.requests++
     this.completedThisBeat++
     const durationMs = Date.now() - ref.startedAt
+    let bucket = 0
+    while (bucket < LATENCY_BOUNDS_MS.length && durationMs > LATENCY_BOUNDS_MS[bucket]!) bucket++
+    this.latencyCounts[bucket]!++
+    this.latencySumMs += durationMs
     // a uniform sample of this beat's durations (reservoir sampling): the first 512 alone
     // would describe only the start of each beat under load
     if (this.durations.length < MAX_DURATIONS) this.durations.push(durationMs)
@@ -114,6 +121,7 @@ export class WorkerCounters {
         threadSlots: this.threadSlots ? [...this.threadSlots] : undefined,
         loopLagMs: Number.isFinite(lag) ? Math.round(lag * 10) / 10 : 0,
         completed: this.completedThisBeat,
+        latency: { counts: [...this.latencyCounts], sumMs: this.latencySumMs },
         durations: this.durations,
       },
       inFlight: this.inFlightRefs(),

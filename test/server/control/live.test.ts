@@ -72,5 +72,15 @@ describe('control plane on a live server', () => {
     expect(perWorker.length).toBeGreaterThanOrEqual(2)
     for (const s of perWorker) expect(pids.has(s.labels.pid!)).toBe(true)
     expect(perWorker.reduce((a, s) => a + s.value, 0)).toBeGreaterThan(0)
+    // each worker's latency histogram counts the same requests (both come from one heartbeat),
+    // and the load's /io?ms=5 requests took about 5 ms: nearly all within 25 ms, and a sum
+    // of at least 5 ms each
+    for (const s of perWorker) {
+      const of = (name: string, le?: string) => samples.find((x) => x.name === name && x.labels.pid === s.labels.pid && x.labels.le === le)?.value
+      const count = of('paddock_request_duration_seconds_count')!
+      expect(count).toBe(s.value)
+      expect(of('paddock_request_duration_seconds_bucket', '0.025')!).toBeGreaterThanOrEqual(count * 0.9)
+      expect(of('paddock_request_duration_seconds_sum')!).toBeGreaterThanOrEqual(count * 0.005 * 0.9)
+    }
   })
 })

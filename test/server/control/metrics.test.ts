@@ -47,6 +47,22 @@ describe('Prometheus metrics', () => {
     expect((await fetchText(m.url.replace('/metrics', '/other'))).status).toBe(404)
   })
 
+  it('renders each worker\'s latency histogram in seconds, cumulative, with _sum and _count', () => {
+    const s = fakeArbiter().snapshot()
+    // 3 requests within 5 ms, 1 of 30 ms, 1 of 12 s
+    s.workers[0]!.latency = { counts: [3, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1], sumMs: 12_036 }
+    const { types, samples } = parseExposition(prometheusText(s))
+    expect(types.get('paddock_request_duration_seconds')).toBe('histogram')
+    const bucket = (le: string) => samples.find((x) => x.name === 'paddock_request_duration_seconds_bucket' && x.labels.le === le)?.value
+    expect(bucket('0.005')).toBe(3)
+    expect(bucket('0.025')).toBe(3)
+    expect(bucket('0.05')).toBe(4)
+    expect(bucket('10')).toBe(4)
+    expect(bucket('+Inf')).toBe(5)
+    expect(samples.find((x) => x.name === 'paddock_request_duration_seconds_sum')!.value).toBeCloseTo(12.036)
+    expect(samples.find((x) => x.name === 'paddock_request_duration_seconds_count')!.labels).toEqual({ pid: String(process.pid), generation: '1' })
+  })
+
   it('escapes label values', () => {
     const s = fakeArbiter().snapshot()
     s.listeners[0]!.bind = 'unix:/tmp/a"b\\c'
