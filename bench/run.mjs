@@ -22,8 +22,9 @@ const onlySubject = process.env.BENCH_SUBJECTS?.split(',')
 // median run (by req/s) of each subject is reported. On a shared 2-vCPU machine one run
 // can be 20% off; three or five rounds make the ratios trustworthy.
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1))
-// hello world carries the ratio targets and is the noisiest: three rounds unless told
-const helloRounds = Math.max(1, Number(process.env.BENCH_HELLO_ROUNDS ?? Math.max(3, rounds)))
+// hello world carries the ratio targets and is the noisiest (runs vary by ±10% here, for
+// every server): five rounds unless told
+const helloRounds = Math.max(1, Number(process.env.BENCH_HELLO_ROUNDS ?? Math.max(5, rounds)))
 const roundsFor = (scenario) => (scenario.name === 'hello' ? helloRounds : rounds)
 
 const scenarios = [
