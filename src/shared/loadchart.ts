@@ -47,13 +47,15 @@ export function plottedSeconds(run: Pick<LoadProgress, 'perSecond' | 'elapsedSec
 /**
  * Labels of the latency histogram's buckets, by what each holds: "≤200" is 100-200 ms
  * (a bare "200" under a bar read as "took 200 ms" when the median was 102). JSON has no
- * Infinity, so the open last bucket arrives with le = -1 and reads ">5000".
+ * Infinity, so the open last bucket arrives with le = -1 and reads ">5k" (ms).
  */
 export function bucketLabels(histogram: { le: number }[]): string[] {
+  // thousands as "k": "≤1000≤2000≤5000>5000" ran into each other under narrow bars
+  const ms = (n: number) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n))
   let prev = 0
   return histogram.map((b) => {
-    if (b.le < 0 || !Number.isFinite(b.le)) return `>${prev}`
+    if (b.le < 0 || !Number.isFinite(b.le)) return `>${ms(prev)}`
     prev = b.le
-    return `≤${b.le}`
+    return `≤${ms(b.le)}`
   })
 }

@@ -10,8 +10,8 @@ const run = loadRun
 const ys = (d: string) => [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]))
 
 describe('load chart figures', () => {
-  it('labels the open last bucket of the histogram ">5000", not "-1"', () => {
-    expect(bucketLabels(BOUNDS.map((le) => ({ le })))).toEqual(['≤1', '≤2', '≤5', '≤10', '≤20', '≤50', '≤100', '≤200', '≤500', '≤1000', '≤2000', '≤5000', '>5000'])
+  it('labels the open last bucket of the histogram ">5k", not "-1"', () => {
+    expect(bucketLabels(BOUNDS.map((le) => ({ le })))).toEqual(['≤1', '≤2', '≤5', '≤10', '≤20', '≤50', '≤100', '≤200', '≤500', '≤1k', '≤2k', '≤5k', '>5k'])
   })
 
   it('leaves out a last second that covers only a sliver of time, and says so', () => {
@@ -35,10 +35,10 @@ describe('load chart figures', () => {
 })
 
 describe('LoadChart', () => {
-  it('shows ">5000" under the last histogram bar and no "-1" anywhere', () => {
+  it('shows ">5k" under the last histogram bar and no "-1" anywhere', () => {
     const w = mount(LoadChart, { props: { run: run() } })
     const labels = w.findAll('[data-testid=load-bucket-label]').map((l) => l.text())
-    expect(labels.at(-1)).toBe('>5000')
+    expect(labels.at(-1)).toBe('>5k')
     expect(labels).not.toContain('-1')
     expect(w.text()).not.toContain('-1')
   })

@@ -12,9 +12,9 @@ const result = () =>
   })
 
 describe('renderSvg', () => {
-  it('labels the open last histogram bucket ">5000"', () => {
+  it('labels the open last histogram bucket ">5k"', () => {
     const svg = renderSvg(result())
-    expect(svg).toContain('>&gt;5000</text>')
+    expect(svg).toContain('>&gt;5k</text>')
     expect(svg).not.toMatch(/>(-1|&gt;|≤?-1)<\/text>/)
   })
 
