@@ -783,11 +783,12 @@ export class Arbiter implements ArbiterApi {
     setTimeout(() => this.workers.delete(w.pid), 10_000).unref()
 
     if (!wasReady && !w.expectedExit && prevState !== 'draining') this.onBootFailure(w, reason, code)
-    else if (!w.expectedExit && wasReady && w.readyAt && Date.now() - w.readyAt < STABLE_AFTER_MS) this.onBootFailure(w, reason, code)
+    else if (!w.expectedExit && wasReady && w.readyAt && Date.now() - w.readyAt < STABLE_AFTER_MS) this.onBootFailure(w, reason, code, Date.now() - w.readyAt)
     this.tick()
   }
 
-  private onBootFailure(w: WorkerRecord, reason: string, code: number | null): void {
+  /** `upMs`: the worker had been ready that long (dying that soon counts toward a crash loop too) */
+  private onBootFailure(w: WorkerRecord, reason: string, code: number | null, upMs?: number): void {
     this.bootFailures++
     if (this.reloadState && w.generation === this.generation) {
       this.rollBack(reason)
@@ -811,7 +812,8 @@ export class Arbiter implements ArbiterApi {
     }
     const backoff = Math.min(100 * 2 ** this.bootFailures, 10_000)
     this.nextSpawnAt = Date.now() + backoff
-    this.log.warning(`Worker boot failure ${this.bootFailures}/${MAX_BOOT_FAILURES}; next spawn in ${backoff} ms`)
+    const what = upMs === undefined ? 'Worker boot failure' : `Worker died ${(upMs / 1000).toFixed(1)} s after it was ready, counted as a crash`
+    this.log.warning(`${what} ${this.bootFailures}/${MAX_BOOT_FAILURES} in a row; next spawn in ${backoff} ms`)
   }
 
   /**

@@ -37,6 +37,8 @@ describe('arbiter supervision', () => {
   it('a crash loop backs off and ends in a visible errored state, master still up', async () => {
     const p = await startPaddock(['-w', '1', join(FIXTURES, 'apps/crash-after-ready.mjs')])
     await p.waitFor(/workers keep failing \(5 times in a row\)/, 30_000)
+    // each death is named for what it was: a worker that died soon after it was ready
+    expect(p.output()).toMatch(/Worker died \d+\.\d s after it was ready, counted as a crash 1\/5 in a row; next spawn in \d+ ms/)
     const spawned = (p.output().match(/Booting worker/g) ?? []).length
     expect(spawned).toBeLessThanOrEqual(6)
     await sleep(1500)
