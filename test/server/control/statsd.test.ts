@@ -9,18 +9,24 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c()
 })
 
+/** A statsd sender on a fake arbiter, and the lines a real UDP socket here receives from it. */
+async function statsdTo(opts: { prefix?: string; tags?: string }) {
+  const recv = dgram.createSocket('udp4')
+  const lines: string[] = []
+  recv.on('message', (m) => lines.push(...String(m).split('\n')))
+  await new Promise<void>((r) => recv.bind(0, '127.0.0.1', () => r()))
+  cleanup.push(() => recv.close())
+  const arb = fakeArbiter()
+  const control = new ControlServer(arb, { rateHz: 10 })
+  cleanup.push(() => control.close())
+  const s = startStatsd(control, { host: `127.0.0.1:${recv.address().port}`, ...opts })
+  cleanup.push(() => s.close())
+  return { arb, lines }
+}
+
 describe('statsd', () => {
   it("sends Gunicorn's names with the prefix and dogstatsd tags", async () => {
-    const recv = dgram.createSocket('udp4')
-    const lines: string[] = []
-    recv.on('message', (m) => lines.push(...String(m).split('\n')))
-    await new Promise<void>((r) => recv.bind(0, '127.0.0.1', () => r()))
-    cleanup.push(() => recv.close())
-    const arb = fakeArbiter()
-    const control = new ControlServer(arb, { rateHz: 10 })
-    cleanup.push(() => control.close())
-    const s = startStatsd(control, { host: `127.0.0.1:${recv.address().port}`, prefix: 'app', tags: 'env:test' })
-    cleanup.push(() => s.close())
+    const { arb, lines } = await statsdTo({ prefix: 'app', tags: 'env:test' })
     arb.emit({ type: 'spans', at: Date.now(), dropped: 0, spans: [{ pid: 1, generation: 1, thread: 0, method: 'GET', path: '/', status: 404, start: 0, durationMs: 12.4 }] })
     arb.emit({ type: 'log', at: Date.now(), stream: 'error', level: 'error', pid: 1, message: 'x' })
     const deadline = Date.now() + 3000
@@ -34,16 +40,7 @@ describe('statsd', () => {
   })
 
   it('counts every request of a busy heartbeat, and sends its sampled spans with their sample rate', async () => {
-    const recv = dgram.createSocket('udp4')
-    const lines: string[] = []
-    recv.on('message', (m) => lines.push(...String(m).split('\n')))
-    await new Promise<void>((r) => recv.bind(0, '127.0.0.1', () => r()))
-    cleanup.push(() => recv.close())
-    const arb = fakeArbiter()
-    const control = new ControlServer(arb, { rateHz: 10 })
-    cleanup.push(() => control.close())
-    const s = startStatsd(control, { host: `127.0.0.1:${recv.address().port}` })
-    cleanup.push(() => s.close())
+    const { arb, lines } = await statsdTo({})
     // 50 spans kept of 10 000 requests in one beat
     const spans = Array.from({ length: 50 }, () => ({ pid: 1, generation: 1, thread: 0, method: 'GET', path: '/', status: 200, start: 0, durationMs: 3 }))
     arb.emit({ type: 'spans', at: Date.now(), dropped: 9950, spans })
