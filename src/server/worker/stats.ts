@@ -95,10 +95,18 @@ export class WorkerCounters {
       const j = Math.floor(Math.random() * this.completedThisBeat)
       if (j < MAX_DURATIONS) this.durations[j] = durationMs
     }
-    // Reservoir-free sampling: keep the first N per beat, count the rest as dropped.
-    if (this.spans.length < MAX_SPANS_PER_BEAT) {
-      this.spans.push({ pid: this.pid, generation: this.generation, thread: ref.thread ?? 0, method: ref.method, path: ref.url, status, acceptedAt: ref.acceptedAt, start: ref.startedAt, durationMs })
-    } else this.droppedSpans++
+    // Spans: a uniform sample of the beat as well (the first 50 alone drew the timeline as
+    // clusters at the start of every beat under load); the rest are counted as dropped.
+    if (this.spans.length < MAX_SPANS_PER_BEAT) this.spans.push(this.span(ref, status, durationMs))
+    else {
+      this.droppedSpans++
+      const j = Math.floor(Math.random() * this.completedThisBeat)
+      if (j < MAX_SPANS_PER_BEAT) this.spans[j] = this.span(ref, status, durationMs)
+    }
+  }
+
+  private span(ref: ActiveRequest, status: number, durationMs: number): RequestSpan {
+    return { pid: this.pid, generation: this.generation, thread: ref.thread ?? 0, method: ref.method, path: ref.url, status, acceptedAt: ref.acceptedAt, start: ref.startedAt, durationMs }
   }
 
   inFlightRefs(): RequestRef[] {
