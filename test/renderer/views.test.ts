@@ -42,6 +42,22 @@ describe('WorkerCard', () => {
     expect(w.text()).toContain('GET /io?ms=100')
   })
 
+  it('says how long the request has been running for sure: to the last heartbeat, or to now when the worker is silent', () => {
+    const card = (lastHeartbeat: number) =>
+      mount(WorkerCard, {
+        props: { now: 5000, current: true, worker: worker({ workerClass: 'async', lastHeartbeat, oldestRequest: { method: 'GET', url: '/io?ms=20', startedAt: 4700 } }) },
+        ...opts(),
+      }).text()
+    // in flight at the heartbeat 20 ms after it started; it may well have finished since
+    expect(card(4720)).toContain('GET /io?ms=20 · ≥ 20 ms')
+    // no heartbeat for 3 s: the worker is still in it
+    const silent = mount(WorkerCard, {
+      props: { now: 5000, current: true, worker: worker({ workerClass: 'async', lastHeartbeat: 2000, oldestRequest: { method: 'GET', url: '/block', startedAt: 1900 } }) },
+      ...opts(),
+    }).text()
+    expect(silent).toContain('GET /block · 3100 ms')
+  })
+
   it('kill sends the chosen signal to that pid', async () => {
     const w = mount(WorkerCard, { props: { now: 5000, current: true, worker: worker({ pid: 4321 }) }, ...opts() })
     await w.find('[data-testid=kill-signal]').setValue('SIGKILL')

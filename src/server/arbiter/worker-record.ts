@@ -33,9 +33,16 @@ export interface WorkerRecord {
   markGone: () => void
 }
 
+/** A worker without a heartbeat for this long is silent (busy or stuck): what it last announced may still run. */
+const SILENT_MS = 1000
+
 export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
   const s = w.stats
-  const oldest = [...w.inFlight, ...(w.lastStarted ? [w.lastStarted] : [])].sort((a, b) => a.startedAt - b.startedAt)[0]
+  // What it is running: the requests in flight at its last heartbeat. The request it last
+  // announced (sent for the timeout log) has most likely finished long ago unless the
+  // worker fell silent, so it counts only then.
+  const silent = w.lastHeartbeat !== null && Date.now() - w.lastHeartbeat > SILENT_MS
+  const oldest = [...w.inFlight, ...(silent && w.lastStarted ? [w.lastStarted] : [])].sort((a, b) => a.startedAt - b.startedAt)[0]
   return {
     pid: w.pid,
     id: w.id,
@@ -58,7 +65,7 @@ export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
     loopLagMs: s?.loopLagMs ?? 0,
     latency: s?.latency,
     lastHeartbeat: w.lastHeartbeat,
-    oldestRequest: s && s.inFlight > 0 ? oldest : undefined,
+    oldestRequest: (s && s.inFlight > 0) || (silent && w.lastStarted) ? oldest : undefined,
     exitCode: w.exitCode,
     exitSignal: w.exitSignal,
     reason: w.reason ?? undefined,
