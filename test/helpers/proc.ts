@@ -4,7 +4,8 @@
  * Servers bind 127.0.0.1:0; the port is read from the `Listening at:` log line.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import http from 'node:http'
 import { join } from 'node:path'
 
@@ -140,6 +141,27 @@ export async function stopAll(): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * A worker that holds work right now (requests in flight, else open connections), asked
+ * over the control socket: a burst of connections can land on one worker alone (the first
+ * to wake accepts all that wait), so "the first worker" may have none.
+ */
+export async function busyWorker(socket: string, timeoutMs = 5000): Promise<number> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+    const r = await runCli(['ctl', '--socket', socket, 'workers', '--json'])
+    if (r.code !== 0) continue
+    const live = (JSON.parse(r.stdout) as { pid: number; state: string; inFlight: number; connections: number }[]).filter((w) => w.state === 'ready')
+    const busy = live.find((w) => w.inFlight > 0) ?? live.find((w) => w.connections > 0)
+    if (busy) return busy.pid
+  }
+  throw new Error(`no worker reported work within ${timeoutMs} ms`)
+}
+
+/** A fresh path for a control socket. */
+export function controlSocketPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'paddock-test-')), 'ctl.sock')
+}
 
 export interface Reply {
   status: number

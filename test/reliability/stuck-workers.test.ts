@@ -1,26 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import net from 'node:net'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { DEMO, alive, get, runCli, sleep, startPaddock, stopAll, waitForWorkers } from '../helpers/proc.js'
+import { DEMO, alive, busyWorker, controlSocketPath, get, sleep, startPaddock, stopAll, waitForWorkers } from '../helpers/proc.js'
 
 afterEach(stopAll)
 
 describe('stuck workers and slow clients', () => {
   it('a SIGSTOPped worker is killed after --timeout, replaced, and the log names its request', async () => {
-    const sock = join(mkdtempSync(join(tmpdir(), 'paddock-stuck-')), 'ctl.sock')
+    const sock = controlSocketPath()
     const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '2', '-t', '2', '-k', 'async', '--control-socket', sock, DEMO], { bind: false })
     await waitForWorkers(p, 2)
-    // Keep requests running, then freeze a worker that holds some. (A burst of connections
-    // can land on one worker alone: the first to wake accepts all that wait.)
+    // Keep requests running, then freeze a worker that holds some.
     const pending = Array.from({ length: 6 }, () => get(p.port, '/io?ms=6000').catch((e: Error) => e))
-    let victim = 0
-    for (const deadline = Date.now() + 5000; !victim && Date.now() < deadline; await sleep(100)) {
-      const r = await runCli(['ctl', '--socket', sock, 'workers', '--json'])
-      if (r.code === 0) victim = (JSON.parse(r.stdout) as { pid: number; inFlight: number }[]).find((w) => w.inFlight > 0)?.pid ?? 0
-    }
-    expect(victim, 'no worker reported a request in flight').toBeGreaterThan(0)
+    const victim = await busyWorker(sock)
     process.kill(victim, 'SIGSTOP')
     const line = await p.waitFor(new RegExp(`WORKER TIMEOUT \\(pid:${victim}\\) silent for [\\d.]+ s while running GET /io\\?ms=6000`), 15_000)
     expect(line).toBeTruthy()

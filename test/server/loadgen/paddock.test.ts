@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startLoad } from '../../../dist/server/loadgen/index.js'
-import { DEMO, childPids, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
+import { DEMO, busyWorker, childPids, controlSocketPath, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
 
 let dir: string | null = null
 const pids: number[] = []
@@ -40,12 +40,15 @@ describe('load against a real paddock', () => {
   })
 
   it('a worker killed mid-run shows up as resets, never as non-2xx, and the run goes on', async () => {
-    const p = await startPaddock(['-w', '2', '-k', 'async', DEMO])
-    const [victim] = await waitForWorkers(p, 2)
+    const sock = controlSocketPath()
+    const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '2', '-k', 'async', '--control-socket', sock, DEMO], { bind: false })
+    await waitForWorkers(p, 2)
     const h = startLoad({ url: `http://127.0.0.1:${p.port}/io?ms=50`, connections: 8, duration: 3, keepAlive: true })
     if (h.pid) pids.push(h.pid)
     await new Promise((r) => setTimeout(r, 1000))
-    process.kill(victim!, 'SIGKILL')
+    // a worker that holds some of the connections (all 8 may have landed on one)
+    const victim = await busyWorker(sock)
+    process.kill(victim, 'SIGKILL')
     const r = await h.done
     // the killed worker's in-flight requests were cut: the client saw resets
     expect(r.errors.reset).toBeGreaterThan(0)
