@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// CPU time per request: what a server spends on each hello-world request, summed over the
+// master, its workers and all their threads (from /proc), divided by the requests wrk
+// completed. On a shared or noisy machine req/s moves by ±10% from run to run; CPU per
+// request moves far less, so this is the instrument for deciding whether a change to the
+// hot path helped. Alternating rounds, medians, wrk on the same machine. Linux only. Not
+// part of npm test.
+//   node bench/cpu-per-request.mjs            (BENCH_ROUNDS, BENCH_SECONDS, BENCH_SUBJECTS)
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
+const seconds = Number(process.env.BENCH_SECONDS ?? 5)
+const only = process.env.BENCH_SUBJECTS?.split(',')
+const demo = join(root, 'resources/demo/app.mjs')
+const paddock = (cls, extra = []) => ({ name: `paddock ${cls}`, cmd: (port) => [process.execPath, [join(root, 'bin/paddock.mjs'), '-w', '2', '-k', cls, ...extra, '-b', `127.0.0.1:${port}`, '--no-control-socket', '--log-level', 'warning', demo]] })
+const subjects = [
+  paddock('sync'),
+  paddock('gthread', ['--threads', '4']),
+  paddock('async'),
+  { name: 'node cluster rr', cmd: (port) => [process.execPath, [join(root, 'bench/apps/node-cluster.mjs'), String(port), '2', 'rr']] },
+].filter((s) => !only || only.some((o) => s.name.includes(o)))
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) }) })
+const answers = (port) => new Promise((resolve) => { const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.0\r\n\r\n')); s.on('data', () => { s.destroy(); resolve(true) }); s.on('error', () => resolve(false)) })
+
+/** `root` and everything below it, from /proc */
+function tree(rootPid) {
+  const parent = new Map()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8')
+      parent.set(Number(d), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]))
+    } catch {}
+  }
+  const out = [rootPid]
+  for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid)
+  return out
+}
+
+/** user + system clock ticks of these processes (all their threads) */
+function ticks(pids) {
+  let n = 0
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      n += Number(f[11]) + Number(f[12])
+    } catch {}
+  }
+  return n
+}
+
+const tickMs = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100)
+const results = new Map(subjects.map((s) => [s.name, []]))
+for (let r = 0; r < rounds; r++) {
+  for (const s of r % 2 ? [...subjects].reverse() : subjects) {
+    const port = await freePort()
+    const [cmd, args] = s.cmd(port)
+    const child = spawn(cmd, args, { stdio: 'ignore' })
+    try {
+      for (let i = 0; !(await answers(port)); i++) {
+        if (i > 100 || child.exitCode !== null) throw new Error(`${s.name} did not start`)
+        await sleep(100)
+      }
+      await sleep(1000)
+      spawnSync('wrk', ['-t2', '-c50', '-d1s', `http://127.0.0.1:${port}/`])
+      const pids = tree(child.pid)
+      const before = ticks(pids)
+      const out = spawnSync('wrk', ['-t2', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 }).stdout
+      const spent = (ticks(pids) - before) * tickMs
+      const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
+      const us = requests ? (spent * 1000) / requests : NaN
+      results.get(s.name).push({ us, rps })
+      console.log(`${s.name.padEnd(18)} [${r + 1}/${rounds}] ${us.toFixed(2).padStart(7)} µs CPU per request  ${rps.toFixed(0).padStart(7)} req/s`)
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise((res) => (child.exitCode !== null ? res() : child.once('exit', res)))
+    }
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
+const lines = [
+  '# CPU time per hello-world request',
+  '',
+  `${new Date().toISOString().slice(0, 10)} · ${os.cpus().length} vCPU ${os.cpus()[0]?.model ?? ''}, Node ${process.version} · wrk -t2 -c50 on the same machine · ${seconds} s per run · median of ${rounds} alternating rounds · 2 workers each (gthread: 4 threads) · master + workers + all their threads, from /proc`,
+  '',
+  '| subject | CPU per request (µs) | req/s | all runs (µs) |',
+  '|---|---:|---:|---|',
+  ...subjects.map((s) => {
+    const list = results.get(s.name)
+    return `| ${s.name} | ${median(list.map((x) => x.us)).toFixed(2)} | ${median(list.map((x) => x.rps)).toFixed(0)} | ${list.map((x) => x.us.toFixed(2)).join(', ')} |`
+  }),
+  '',
+]
+mkdirSync(join(root, 'bench/results'), { recursive: true })
+writeFileSync(join(root, 'bench/results/cpu-per-request.md'), lines.join('\n'))
+console.log('\n' + lines.join('\n'))
