@@ -161,6 +161,9 @@ interface QueuingSocket extends Socket {
 export function queueBehind(socket: Socket, res: ServerResponse): void {
   const s = socket as QueuingSocket
   if (s.paddockQueued) {
+    // those that got the socket since are Node's to close: the list stays as long as the
+    // client's pipeline, not as long as the connection's life
+    s.paddockQueued = s.paddockQueued.filter((r) => !r.socket && !r.writableFinished)
     s.paddockQueued.push(res)
     return
   }
