@@ -180,6 +180,12 @@ export interface RequestSpan {
 }
 
 /** At most this many spans per second leave the engine, whatever the load, so no client is flooded. */
+/**
+ * A worker without a heartbeat for this long is silent (busy in one request, or stuck):
+ * the request it last announced may still be running, and its age counts to now.
+ */
+export const WORKER_SILENT_MS = 1000
+
 /** Upper bounds (ms) of the per-worker latency histogram (Prometheus' default buckets, in ms). */
 export const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const
 

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import type { RequestRef, WorkerClassName, WorkerSnapshot, WorkerState } from '../../shared/protocol.js'
+import { WORKER_SILENT_MS, type RequestRef, type WorkerClassName, type WorkerSnapshot, type WorkerState } from '../../shared/protocol.js'
 import type { WorkerStats } from '../worker/ipc.js'
 
 /** The arbiter's view of one worker process. */
@@ -33,15 +33,12 @@ export interface WorkerRecord {
   markGone: () => void
 }
 
-/** A worker without a heartbeat for this long is silent (busy or stuck): what it last announced may still run. */
-const SILENT_MS = 1000
-
 export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
   const s = w.stats
   // What it is running: the requests in flight at its last heartbeat. The request it last
   // announced (sent for the timeout log) has most likely finished long ago unless the
   // worker fell silent, so it counts only then.
-  const silent = w.lastHeartbeat !== null && Date.now() - w.lastHeartbeat > SILENT_MS
+  const silent = w.lastHeartbeat !== null && Date.now() - w.lastHeartbeat > WORKER_SILENT_MS
   const oldest = [...w.inFlight, ...(silent && w.lastStarted ? [w.lastStarted] : [])].sort((a, b) => a.startedAt - b.startedAt)[0]
   return {
     pid: w.pid,

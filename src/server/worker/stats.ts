@@ -29,6 +29,17 @@ const MAX_DURATIONS = 512
 const MAX_SPANS_PER_BEAT = 50
 const MAX_IN_FLIGHT_REFS = 8
 
+/**
+ * Reservoir sampling: where the `seen`-th item goes in a sample of at most `max` that holds
+ * `length` now (the end while there is room, then a random place with probability
+ * max / seen), or -1 to leave it out. Every item ends up in the sample with equal chance.
+ */
+function sampleSlot(length: number, max: number, seen: number): number {
+  if (length < max) return length
+  const j = Math.floor(Math.random() * seen)
+  return j < max ? j : -1
+}
+
 export interface ActiveRequest extends RequestRef {
   acceptedAt?: number
   /** where it stands in the worker's list of running requests (see WorkerCounters), -1 when not running */
@@ -54,7 +65,6 @@ export class WorkerCounters {
   private readonly latencyCounts: number[] = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0)
   private latencySumMs = 0
   private spans: RequestSpan[] = []
-  private droppedSpans = 0
   private completedThisBeat = 0
   private readonly loop = monitorEventLoopDelay({ resolution: 10 })
 
@@ -88,21 +98,12 @@ export class WorkerCounters {
     while (bucket < LATENCY_BOUNDS_MS.length && durationMs > LATENCY_BOUNDS_MS[bucket]!) bucket++
     this.latencyCounts[bucket]!++
     this.latencySumMs += durationMs
-    // a uniform sample of this beat's durations (reservoir sampling): the first 512 alone
-    // would describe only the start of each beat under load
-    if (this.durations.length < MAX_DURATIONS) this.durations.push(durationMs)
-    else {
-      const j = Math.floor(Math.random() * this.completedThisBeat)
-      if (j < MAX_DURATIONS) this.durations[j] = durationMs
-    }
-    // Spans: a uniform sample of the beat as well (the first 50 alone drew the timeline as
-    // clusters at the start of every beat under load); the rest are counted as dropped.
-    if (this.spans.length < MAX_SPANS_PER_BEAT) this.spans.push(this.span(ref, status, durationMs))
-    else {
-      this.droppedSpans++
-      const j = Math.floor(Math.random() * this.completedThisBeat)
-      if (j < MAX_SPANS_PER_BEAT) this.spans[j] = this.span(ref, status, durationMs)
-    }
+    // Uniform samples of this beat's durations and spans: the first ones alone would
+    // describe only the start of each beat under load (and drew the timeline as clusters)
+    const d = sampleSlot(this.durations.length, MAX_DURATIONS, this.completedThisBeat)
+    if (d >= 0) this.durations[d] = durationMs
+    const sp = sampleSlot(this.spans.length, MAX_SPANS_PER_BEAT, this.completedThisBeat)
+    if (sp >= 0) this.spans[sp] = this.span(ref, status, durationMs)
   }
 
   private span(ref: ActiveRequest, status: number, durationMs: number): RequestSpan {
@@ -134,11 +135,10 @@ export class WorkerCounters {
       },
       inFlight: this.inFlightRefs(),
       spans: this.spans,
-      droppedSpans: this.droppedSpans,
+      droppedSpans: this.completedThisBeat - this.spans.length,
     }
     this.durations = []
     this.spans = []
-    this.droppedSpans = 0
     this.completedThisBeat = 0
     return out
   }

@@ -13,6 +13,7 @@ import { Duplex } from 'node:stream'
 import { parentPort, workerData } from 'node:worker_threads'
 import { loadApp } from '../app/load.js'
 import { describeError } from '../errors.js'
+import { findHeader } from '../http/headers.js'
 import { RESPONSE_WINDOW, type Remote, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
 
 const data = workerData as ThreadData
@@ -259,14 +260,13 @@ function start(app: Awaited<ReturnType<typeof loadApp>>, m: Extract<ToThread, { 
       return read.call(this, n)
     }
   }
-  const res = new http.ServerResponse(req)
+  const res = new ThreadResponse(req)
   // Close-delimited from Node's point of view: no chunked framing in the bytes it writes,
   // so they are the body itself. The main thread frames them for the real connection and
   // decides about keep-alive; the Connection header Node adds here is dropped there.
   res.shouldKeepAlive = false
   res.useChunkedEncodingByDefault = false
   res.assignSocket(socket as unknown as import('node:net').Socket)
-  noteHeaders(res, socket)
   // http.Server relays its socket's 'drain' to the response; without one, nobody would
   socket.on('drain', () => {
     if (!res.writableFinished) res.emit('drain')
@@ -296,39 +296,24 @@ function start(app: Awaited<ReturnType<typeof loadApp>>, m: Extract<ToThread, { 
 }
 
 /** A header's value in what writeHead takes: an object, [[name, value], ...] or [name, value, ...]. */
-function headerValue(headers: unknown, name: string): unknown {
-  if (Array.isArray(headers)) {
-    const nested = Array.isArray(headers[0])
-    const n = nested ? headers.length : headers.length / 2
-    for (let i = 0; i < n; i++) {
-      const [k, v] = nested ? (headers[i] as unknown[]) : [headers[2 * i], headers[2 * i + 1]]
-      if (String(k).toLowerCase() === name) return v
-    }
-  } else if (headers && typeof headers === 'object') {
-    for (const k in headers) if (k.toLowerCase() === name) return (headers as Record<string, unknown>)[k]
-  }
-  return undefined
-}
-
-const hasHeader = (headers: unknown, name: string) => headerValue(headers, name) !== undefined
+const asksClose = (v: unknown) => /(^|,)\s*close\s*(,|$)/i.test(Array.isArray(v) ? v.join(',') : String(v ?? ''))
 
 /**
- * What the thread must know about the app's headers before Node writes them: whether it
- * asked for Connection: close (Node adds a Connection header of its own to every response
- * here, so the bytes cannot tell), and whether it declared trailers. The app's headers are
- * in getHeader (setHeader / appendHeader / setHeaders) or in what it passes to writeHead.
+ * The response an app writes in a thread. Before Node writes the head it notes what the
+ * thread must pass on: whether the app asked for Connection: close (Node adds a Connection
+ * header of its own to every response here, so the bytes cannot tell), and whether it
+ * declared trailers. The app's headers are in getHeader (setHeader / appendHeader /
+ * setHeaders) or in what it passes to writeHead.
  */
-function noteHeaders(res: http.ServerResponse, socket: CaptureSocket): void {
-  const asksClose = (v: unknown) => /(^|,)\s*close\s*(,|$)/i.test(Array.isArray(v) ? v.join(',') : String(v ?? ''))
-  const writeHead = res.writeHead
-  res.writeHead = function (this: http.ServerResponse, status: number, ...rest: unknown[]) {
-    const headers = typeof rest[0] === 'string' ? rest[1] : rest[0]
-    if (asksClose(headerValue(headers, 'connection'))) socket.appClose = true
-    if (asksClose(this.getHeader('connection'))) socket.appClose = true
+class ThreadResponse extends http.ServerResponse {
+  override writeHead(statusCode: number, reason?: unknown, headers?: unknown): this {
+    const given = typeof reason === 'string' ? headers : reason
+    const socket = this.socket as unknown as CaptureSocket
+    if (asksClose(findHeader(given, 'connection')?.value) || asksClose(this.getHeader('connection'))) socket.appClose = true
     // trailers need chunked framing, which Node only uses here when asked (undone above)
-    if (this.getHeader('trailer') !== undefined || hasHeader(headers, 'trailer')) this.useChunkedEncodingByDefault = true
-    return (writeHead as (...a: unknown[]) => http.ServerResponse).call(this, status, ...rest)
-  } as http.ServerResponse['writeHead']
+    if (this.getHeader('trailer') !== undefined || findHeader(given, 'trailer')) this.useChunkedEncodingByDefault = true
+    return super.writeHead(statusCode, reason as string, headers as http.OutgoingHttpHeaders)
+  }
 }
 
 declare module 'node:http' {
