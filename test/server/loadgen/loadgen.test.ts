@@ -38,11 +38,12 @@ describe('load generator', () => {
     if (h.pid) pids.push(h.pid)
     const r = await h.done
     expect(r.requests).toBe(400)
-    // autocannon stops counting at `amount` but its connections keep sending until it has
-    // closed them, so the server may see a few more (measured up to 13 on a loaded machine).
+    // The run closes its connections the moment the 400th outcome is in: the server can
+    // see at most the requests already in flight on the other 3 connections (autocannon
+    // left alone goes on sending until its next tick: 460 were served in one CI run).
     const served = await serverCount(child)
     expect(served).toBeGreaterThanOrEqual(400)
-    expect(served).toBeLessThan(400 * 1.05)
+    expect(served).toBeLessThanOrEqual(400 + 3)
     expect(r.statusCodes['200']).toBe(400)
     expect(r.errors).toEqual({ refused: 0, reset: 0, timeout: 0, non2xx: 0, other: 0 })
     expect(r.stoppedEarly).toBe(false)
