@@ -235,6 +235,10 @@ export type ControlCommand =
   | { cmd: 'workers.kill'; pid: number; signal?: string }
   | { cmd: 'class.set'; workerClass: WorkerClassInput; threads?: number; workerConnections?: number }
   | { cmd: 'logs.reopen' }
+  /** WINCH: stop every worker, keep the master and its sockets (the middle step of a USR2 upgrade). */
+  | { cmd: 'workers.stopAll' }
+  /** USR2: start a new master on the same sockets; answers once it is ready, both masters then serve. */
+  | { cmd: 'reexec' }
   | { cmd: 'stop'; mode?: StopMode }
   | { cmd: 'start' }
   | { cmd: 'app.set'; app: string }

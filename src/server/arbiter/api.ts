@@ -19,6 +19,9 @@ export interface ReloadOutcome {
   error?: string
 }
 
+/** What became of a USR2: the new master is ready (both serve), or why there is none. */
+export type ReexecOutcome = { ok: true; pid: number } | { ok: false; error: string }
+
 export interface ArbiterApi {
   /** Engine state only (no CPU / RSS / system / queue depth: the control plane's sampler adds those). */
   snapshot(): ArbiterSnapshot
@@ -43,6 +46,11 @@ export interface ArbiterApi {
   reopenLogs(): void
   /** WINCH: stop all workers, keep the master and its sockets. */
   stopWorkers(): Promise<void>
+  /**
+   * USR2: start a new master on the same sockets. Resolves once it is ready (both masters
+   * serve) or with why it could not start; this master keeps serving either way.
+   */
+  reexec(): Promise<ReexecOutcome>
   /** TERM (graceful) or INT / QUIT (quick). Resolves when every worker is gone and the sockets are closed. */
   stop(mode?: StopMode): Promise<void>
 

@@ -20,7 +20,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { writeFileSync, unlinkSync, renameSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { ArbiterApi, ReloadOutcome } from './api.js'
+import type { ArbiterApi, ReexecOutcome, ReloadOutcome } from './api.js'
 import { bindAll, listenerUrl, parseBind, type BindSpec, type BoundListener } from './binds.js'
 import { spawnNewMaster, type InheritedListener, type LaunchContext, type NewMasterMessage } from './reexec.js'
 import { workerSnapshot, stuckRequest, type WorkerRecord } from './worker-record.js'
@@ -308,13 +308,13 @@ export class Arbiter implements ArbiterApi {
   /**
    * USR2: start a new master on the same listening sockets, with its own workers. Both
    * masters serve until the operator stops one: TERM (or WINCH, then TERM) to this one
-   * finishes the switch, TERM to the new one goes back. Returns the new master's pid, or
-   * null when refused (the reason is logged).
+   * finishes the switch, TERM to the new one goes back. Resolves once the new master is
+   * ready, or with why there is none (also logged): this master serves on either way.
    */
-  reexec(): number | null {
-    const refuse = (why: string) => {
+  reexec(): Promise<ReexecOutcome> {
+    const refuse = (why: string): Promise<ReexecOutcome> => {
       this.log.warning(`USR2 ignored: ${why}`)
-      return null
+      return Promise.resolve({ ok: false, error: why })
     }
     if (this.stopping) return refuse('this master is stopping')
     if (this.childMaster) return refuse(`a new master (pid ${this.childMaster.pid}) is already running; send TERM to this master (pid ${process.pid}) to finish the switch, or to ${this.childMaster.pid} to cancel it`)
@@ -340,12 +340,15 @@ export class Arbiter implements ArbiterApi {
       this.restorePidfile()
       return refuse(`could not start a new master: ${describeError(err)}`)
     }
+    let settle!: (o: ReexecOutcome) => void
+    const outcome = new Promise<ReexecOutcome>((resolve) => (settle = resolve))
     const m: ChildMaster = { pid: child.pid ?? -1, child, ready: false, failure: null }
     this.childMaster = m
     this.log.info(`Starting a new master (pid ${m.pid}) on the same sockets${pidfile ? `; this master's pidfile is now ${pidfile}.oldbin` : ''}`)
     child.on('message', (msg: NewMasterMessage) => {
       if (msg?.t === 'paddock:master-ready') {
         m.ready = true
+        settle({ ok: true, pid: m.pid })
         this.log.info(`New master (pid ${m.pid}) is ready: both masters serve. Send TERM (or WINCH, then TERM) to this master (pid ${process.pid}) to finish the switch, or TERM to ${m.pid} to go back`)
       } else if (msg?.t === 'paddock:master-failed') m.failure = msg.error
     })
@@ -359,10 +362,14 @@ export class Arbiter implements ArbiterApi {
       // before the log line: whoever reads the log then finds the pidfile right
       this.restorePidfile()
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-      if (!m.ready) this.log.error(`New master (pid ${m.pid}) failed to start: ${m.failure ?? `it ${how}`}; this master keeps serving`)
+      if (!m.ready) {
+        const why = `new master (pid ${m.pid}) failed to start: ${m.failure ?? `it ${how}`}; this master keeps serving`
+        settle({ ok: false, error: why })
+        this.log.error(`N${why.slice(1)}`)
+      }
       else this.log.warning(`New master (pid ${m.pid}) ${how}; this master (pid ${process.pid}) serves alone again`)
     })
-    return m.pid
+    return outcome
   }
 
   async setSetting(name: string, value: unknown): Promise<SettingInfo> {
@@ -896,6 +903,14 @@ export class Arbiter implements ArbiterApi {
       } catch {
         // already gone
       }
+    }
+    // A new master started by USR2 lives on: its process and channel must not keep this
+    // one alive (a stop by signal exits at once; a stop over the control socket waits for
+    // the event loop to empty). The channel closes when this process exits, which is how
+    // the new master learns it is alone.
+    if (this.childMaster) {
+      this.childMaster.child.unref()
+      this.childMaster.child.channel?.unref()
     }
     this.setState('stopped')
     this.log.info('Shutting down: Master')

@@ -12,6 +12,7 @@ import { connectUnix, defaultSocketDir, defaultSocketPath } from '../control/uni
 const USAGE = `usage: paddock ctl [--socket PATH | --name NAME] COMMAND
   status | workers [--json] | watch | reload | add [N] | remove [N] | scale N
   class NAME [--threads N] [--worker-connections N] | kill PID [SIG] | stop [--quick]
+  reopen-logs (USR1) | stop-workers (WINCH) | reexec (USR2)
   config get [NAME] | config set NAME VALUE`
 
 class CtlError extends Error {}
@@ -76,6 +77,12 @@ function toCommand(args: string[], flags: Map<string, string | true>): ControlCo
       return { cmd: 'workers.kill', pid: int(a, 'PID'), signal: b }
     case 'stop':
       return { cmd: 'stop', mode: flags.has('quick') ? 'quick' : 'graceful' }
+    case 'reopen-logs':
+      return { cmd: 'logs.reopen' }
+    case 'stop-workers':
+      return { cmd: 'workers.stopAll' }
+    case 'reexec':
+      return { cmd: 'reexec' }
     case 'config':
       if (a === 'get') return { cmd: 'config.get', name: b }
       if (a === 'set' && b !== undefined && c !== undefined) return { cmd: 'config.set', name: b, value: parseValue(c) }

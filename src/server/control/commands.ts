@@ -5,6 +5,9 @@
 import { isHost, type ArbiterApi, type HostApi, type ReloadOutcome } from '../arbiter/api.js'
 import type { ArbiterSnapshot, CommandResult, ExperimentOptions, LoadOptions, WorkerClassInput } from '../../shared/protocol.js'
 
+/** How long a reexec command waits for the new master to say it is ready. */
+const REEXEC_WAIT_MS = 60_000
+
 const CLASSES = new Set(['sync', 'gthread', 'async', 'native', 'gevent', 'eventlet'])
 
 function bad(message: string): CommandResult {
@@ -68,6 +71,23 @@ export async function runCommand(
     case 'logs.reopen':
       arbiter.reopenLogs()
       return { ok: true, message: 'log files reopened' }
+    case 'workers.stopAll':
+      // Answer once the drain has begun, not when it ends: that can take --graceful-timeout.
+      void arbiter.stopWorkers()
+      return { ok: true, data: { target: 0 }, message: 'stopping every worker; the master keeps its sockets (HUP or scale brings workers back)' }
+    case 'reexec': {
+      const r = await Promise.race([
+        arbiter.reexec(),
+        new Promise<null>((resolve) => setTimeout(resolve, REEXEC_WAIT_MS, null).unref()),
+      ])
+      if (r === null) return { ok: true, message: `a new master is still starting after ${REEXEC_WAIT_MS / 1000} s; see the log` }
+      if (!r.ok) return { ok: false, error: { code: 'PADDOCK_ERR_STATE', message: r.error } }
+      return {
+        ok: true,
+        data: { pid: r.pid },
+        message: `new master (pid ${r.pid}) is ready and both serve; stop this one (stop, or stop-workers first) to finish, or kill ${r.pid} to go back`,
+      }
+    }
     case 'stop': {
       if (c.mode !== undefined && c.mode !== 'graceful' && c.mode !== 'quick') return bad('mode must be "graceful" or "quick"')
       // Answer first: the transport that carries the answer goes away with the arbiter.

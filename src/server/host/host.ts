@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { ArbiterApi, HostApi, ReloadOutcome } from '../arbiter/api.js'
+import type { ArbiterApi, HostApi, ReexecOutcome, ReloadOutcome } from '../arbiter/api.js'
 import { Arbiter, type ArbiterOptions } from '../arbiter/arbiter.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 import { PaddockError } from '../errors.js'
@@ -169,6 +169,9 @@ export class Host implements ArbiterApi, HostApi {
   }
   stopWorkers(): Promise<void> {
     return this.running().stopWorkers()
+  }
+  reexec(): Promise<ReexecOutcome> {
+    return this.running().reexec()
   }
   async stop(mode?: StopMode): Promise<void> {
     this.loadHandle?.stop()

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEMO, alive, childPids, get, runCli, sleep, startPaddock, steadyLoad, stopAll, type Paddock } from '../../helpers/proc.js'
+import { DEMO, alive, childPids, controlSocketPath, get, runCli, sleep, startPaddock, steadyLoad, stopAll, type Paddock } from '../../helpers/proc.js'
 
 /**
  * A master started by USR2 is a child of the old master, not of the test: the helper does
@@ -221,5 +221,52 @@ describe('USR2: a new master on the same sockets', () => {
     expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(p.pid))
     expect(existsSync(`${pidfile}.oldbin`)).toBe(false)
     expect(await whoami(p.port)).toBe(worker)
+  })
+
+  it('the whole upgrade over paddock ctl: reexec answers once the new master is ready, stop-workers then stop hand over; refusals are one line', async () => {
+    const sock = controlSocketPath()
+    const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '--control-socket', sock, DEMO], { bind: false })
+    const [oldWorker] = await waitForChildren(p.pid, 1)
+    const ctl = (...args: string[]) => runCli(['ctl', '--socket', sock, ...args], { timeoutMs: 70_000 })
+
+    const up = await ctl('reexec')
+    expect(up.code, up.stderr).toBe(0)
+    const newPid = Number(/new master \(pid (\d+)\) is ready/.exec(up.stdout)?.[1])
+    newMasters.add(newPid)
+    expect(childPids(p.pid)).toContain(newPid)
+    // it answered after the new master said it was ready, not before
+    expect(p.output()).toMatch(new RegExp(`New master \\(pid ${newPid}\\) is ready`))
+    const [newWorker] = await waitForChildren(newPid, 1)
+
+    // a second one is refused with the reason, on one line, non-zero; nothing else starts
+    const again = await ctl('reexec')
+    expect(again.code).not.toBe(0)
+    expect(again.stderr.trim()).toMatch(new RegExp(`^paddock ctl: a new master \\(pid ${newPid}\\) is already running.*\\(PADDOCK_ERR_STATE\\)$`))
+    expect([...p.output().matchAll(/Starting a new master/g)]).toHaveLength(1)
+
+    // WINCH over ctl: the old master keeps its sockets, its worker goes, the new one serves
+    const winch = await ctl('stop-workers')
+    expect(winch.code, winch.stderr).toBe(0)
+    await waitForChildren(p.pid, 0, [newPid])
+    expect(alive(oldWorker!)).toBe(false)
+    for (let i = 0; i < 10; i++) expect(await whoami(p.port)).toBe(newWorker)
+    const status = await ctl('status')
+    expect(status.stdout).toMatch(new RegExp(`pid ${p.pid}: running`))
+    expect(status.stdout).toMatch(/workers 0\/0/)
+
+    // A stop over the socket (not a signal) used to wait forever for the new master's channel.
+    const stop = await ctl('stop')
+    expect(stop.code, stop.stderr).toBe(0)
+    expect((await p.exited).code).toBe(0)
+    expect(alive(newPid)).toBe(true)
+    expect(await whoami(p.port)).toBe(newWorker)
+    // and the new master takes the control socket over
+    const deadline = Date.now() + 20_000
+    let last = ''
+    while (!new RegExp(`pid ${newPid}: running`).test(last) && Date.now() < deadline) {
+      last = (await ctl('status')).stdout
+      await sleep(200)
+    }
+    expect(last).toMatch(new RegExp(`pid ${newPid}: running`))
   })
 })

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEMO, runCli, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
+import { DEMO, get, runCli, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -39,6 +39,33 @@ describe('paddock ctl against a real arbiter', () => {
     expect(kill.code).not.toBe(0)
     expect(kill.stderr.trim().split('\n')).toHaveLength(1)
     expect(kill.stderr).toMatch(/PADDOCK_ERR_NO_SUCH_WORKER/)
+  })
+
+  it('reopen-logs reopens the log files (USR1): after a rotation, access lines go to the new file', async () => {
+    const dir = tmp()
+    const sock = path.join(dir, 'p.sock')
+    const log = path.join(dir, 'access.log')
+    const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '--control-socket', sock, '--access-logfile', log, DEMO], { bind: false })
+    await waitForWorkers(p, 1)
+    await get(p.port, '/?before')
+    const lines = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '')
+    const until = async (ok: () => boolean) => {
+      const deadline = Date.now() + 5000
+      while (!ok() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50))
+    }
+    await until(() => lines(log).includes('/?before'))
+    fs.renameSync(log, `${log}.1`)
+    const r = await runCli(['ctl', '--socket', sock, 'reopen-logs'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/log files reopened/)
+    await p.waitFor(/Reopened log files/)
+    // the worker reopens on the master's message: retry until a request lands in the new file
+    for (let i = 0; i < 50 && !lines(log).includes('/?after'); i++) {
+      await get(p.port, '/?after')
+      await until(() => lines(log).includes('/?after') || lines(`${log}.1`).split('/?after').length > i + 1)
+    }
+    expect(lines(log)).toMatch(/\/\?after/)
+    expect(lines(`${log}.1`)).toMatch(/\/\?before/)
   })
 
   it('fails with one line when there is no such socket', async () => {
