@@ -42,9 +42,9 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
   })
 }
 
-export async function startPaddock(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; bind?: boolean; ready?: RegExp } = {}): Promise<Paddock> {
+export async function startPaddock(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; bind?: boolean; ready?: RegExp; nodeArgs?: string[] } = {}): Promise<Paddock> {
   const full = opts.bind === false ? args : ['-b', '127.0.0.1:0', '--no-control-socket', ...args]
-  const child = spawn(process.execPath, [CLI, ...full], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...full], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   started.add(child)
   let out = ''
   const waiters: (() => void)[] = []

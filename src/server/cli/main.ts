@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs'
 import { describeError, isPaddockError, PaddockError } from '../errors.js'
 import { resolveConfig, helpText, type ResolvedConfig } from '../config/resolve.js'
 import { Arbiter, type ArbiterOptions } from '../arbiter/arbiter.js'
+import { workerExecArgv } from '../arbiter/exec-argv.js'
 import { INHERITED_FDS_ENV, takeInheritedFds, tellOldMaster, type LaunchContext } from '../arbiter/reexec.js'
 import { notifyReady, takeNotifySocket, takeSocketActivation } from '../arbiter/systemd.js'
 import { dirname, resolve as resolvePath } from 'node:path'
@@ -106,6 +107,8 @@ export async function main(argv: string[]): Promise<void> {
   const arbiter = new Arbiter(config, {
     inherited,
     launch,
+    // node flags given to paddock reach the workers, as with Node's cluster
+    execArgv: workerExecArgv(process.execArgv),
     // While the channel is open the old master runs (a closed channel is its exit, or a kill -9).
     oldMasterPid: () => (startedByUsr2 && process.connected ? oldMasterPid : null),
   })
