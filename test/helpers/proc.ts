@@ -171,7 +171,7 @@ export interface Reply {
   body: string
 }
 
-export function get(port: number, path: string, opts: { agent?: http.Agent | false; headers?: Record<string, string>; timeoutMs?: number; method?: string; body?: string } = {}): Promise<Reply> {
+export function get(port: number, path: string, opts: { agent?: http.Agent | false; headers?: Record<string, string>; timeoutMs?: number; method?: string; body?: string | Buffer } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: opts.headers }, (res) => {
       let body = ''

@@ -1,7 +1,7 @@
 /**
  * The messages between a gthread worker's main thread (gthread.ts) and its threads
- * (gthread-thread.ts). Types and constants only: the thread's module must not be imported
- * by the main thread, since loading it starts a thread's work.
+ * (gthread-thread.ts), and how bytes travel in them. Nothing here starts work: the thread's
+ * module must not be imported by the main thread, since loading it starts a thread's work.
  */
 
 export interface ThreadData {
@@ -19,7 +19,7 @@ export interface Remote {
 /** main -> thread */
 export type ToThread =
   | { t: 'req'; id: number; method: string; url: string; httpVersion: string; headers: string[]; remote: Remote; body: boolean }
-  | { t: 'body'; id: number; chunk: Uint8Array }
+  | { t: 'body'; id: number; chunk: Wire }
   | { t: 'body-end'; id: number }
   /** the client is gone: abandon the request */
   | { t: 'abort'; id: number }
@@ -32,7 +32,8 @@ export interface ResponsePart {
   id: number
   /** `close`: the app itself sent Connection: close (Node's own one cannot be told apart in the bytes) */
   head?: { status: number; reason: string; headers: string[]; close?: boolean }
-  chunks: Uint8Array[]
+  /** the body bytes written since the last part, if any */
+  body?: Wire
   end: boolean
   /** trailers after a chunked body, flat [name, value, ...], with the end */
   trailers?: string[]
@@ -54,3 +55,49 @@ export type ThreadMessage =
 export const RESPONSE_WINDOW = 1024 * 1024
 /** Request body bytes the main thread may send ahead of what the app has read. */
 export const BODY_WINDOW = 1024 * 1024
+
+/**
+ * Bytes as they cross between threads. A Uint8Array in a message is cloned with its whole
+ * backing store: a pooled Buffer brings its 8 KiB slab along, and an app that writes a big
+ * buffer in slices would have all of it copied for every slice. So a small payload travels
+ * as a latin1 string (the cheapest thing to clone: 8 vs 10-20 µs of CPU per round trip
+ * measured for a hello-world answer), a larger one as one ArrayBuffer of exactly its size,
+ * moved to the other thread rather than copied (22 vs 50-70 µs for 64 KiB).
+ */
+export type Wire = string | Uint8Array
+
+/** Payloads up to this size travel as strings. */
+export const WIRE_STRING_MAX = 8 * 1024
+
+/** `chunks` as one Wire, or undefined when they hold no bytes; a buffer to move is added to `transfer`. */
+export function toWire(chunks: readonly Uint8Array[], transfer: ArrayBuffer[]): Wire | undefined {
+  let total = 0
+  for (const c of chunks) total += c.byteLength
+  if (total === 0) return undefined
+  if (total <= WIRE_STRING_MAX) {
+    let s = ''
+    for (const c of chunks) s += asBuffer(c).toString('latin1')
+    return s
+  }
+  // never pooled: its ArrayBuffer is exactly these bytes and can be moved
+  const out = Buffer.allocUnsafeSlow(total)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.byteLength
+  }
+  transfer.push(out.buffer as ArrayBuffer)
+  return out
+}
+
+export function wireBytes(w: Wire): number {
+  return typeof w === 'string' ? w.length : w.byteLength
+}
+
+export function fromWire(w: Wire): Buffer {
+  return typeof w === 'string' ? Buffer.from(w, 'latin1') : asBuffer(w)
+}
+
+function asBuffer(c: Uint8Array): Buffer {
+  return Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength)
+}

@@ -14,11 +14,11 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { loadApp } from '../app/load.js'
 import { describeError } from '../errors.js'
 import { findHeader } from '../http/headers.js'
-import { RESPONSE_WINDOW, type Remote, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
+import { RESPONSE_WINDOW, fromWire, toWire, wireBytes, type Remote, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
 
 const data = workerData as ThreadData
 const port = parentPort!
-const post = (m: ThreadMessage) => port.postMessage(m)
+const post = (m: ThreadMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer)
 const CRLFCRLF = Buffer.from('\r\n\r\n')
 
 interface Exchange {
@@ -143,7 +143,8 @@ class CaptureSocket extends Duplex {
     this.flushScheduled = false
     if (!exchanges.has(this.id)) return
     if (!this.headDone && !this.ended) return
-    const part: ResponsePart = { t: 'res', id: this.id, chunks: this.pending, end: this.ended }
+    const transfer: ArrayBuffer[] = []
+    const part: ResponsePart = { t: 'res', id: this.id, body: toWire(this.pending, transfer), end: this.ended }
     if (!this.headSent && this.headDone) {
       part.head = parseHead(this.head)
       if (this.appClose) part.head.close = true
@@ -151,8 +152,8 @@ class CaptureSocket extends Duplex {
     }
     if (this.ended && this.unchunk?.trailers.length) part.trailers = this.unchunk.trailers
     this.pending = []
-    if (!part.head && !part.chunks.length && !part.end) return
-    post(part)
+    if (!part.head && part.body === undefined && !part.end) return
+    post(part, transfer.length ? transfer : undefined)
     if (this.ended) exchanges.delete(this.id)
   }
 }
@@ -331,8 +332,8 @@ async function boot(): Promise<void> {
       case 'body': {
         const x = exchanges.get(m.id)
         if (!x) return
-        x.bodyPushed += m.chunk.byteLength
-        x.req.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))
+        x.bodyPushed += wireBytes(m.chunk)
+        x.req.push(fromWire(m.chunk))
         return
       }
       case 'body-end': {

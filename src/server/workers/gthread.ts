@@ -22,7 +22,7 @@ import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import type { ActiveRequest } from '../worker/stats.js'
 import type { LogLevel } from '../../shared/protocol.js'
-import { BODY_WINDOW, RESPONSE_WINDOW, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
+import { BODY_WINDOW, RESPONSE_WINDOW, toWire, wireBytes, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
 
 /** Hop-by-hop headers: about one connection, never forwarded (RFC 9110 7.6.1). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
@@ -179,7 +179,7 @@ export async function startThreadPool(opts: {
       headers.push(raw[i]!, raw[i + 1]!)
     }
     const s = req.socket
-    const post = (m: ToThread) => slot.worker.postMessage(m)
+    const post = (m: ToThread, transfer?: ArrayBuffer[]) => slot.worker.postMessage(m, transfer)
     post({
       t: 'req',
       id,
@@ -197,7 +197,10 @@ export async function startThreadPool(opts: {
       req.on('data', (chunk: Buffer) => {
         // answered already (an app that did not read its whole body): the rest is dropped
         if (slot.busy !== job || slot.exchange !== id) return
-        post({ t: 'body', id, chunk })
+        const transfer: ArrayBuffer[] = []
+        const wire = toWire([chunk], transfer)
+        if (wire === undefined) return
+        post({ t: 'body', id, chunk: wire }, transfer.length ? transfer : undefined)
         slot.bodyUnacked += chunk.length
         if (slot.bodyUnacked >= BODY_WINDOW) req.pause()
       })
@@ -238,9 +241,10 @@ export async function startThreadPool(opts: {
       res.writeHead(m.head.status, m.head.reason)
     }
     let bytes = 0
-    for (const c of m.chunks) {
-      bytes += c.byteLength
-      res.write(c)
+    if (m.body !== undefined) {
+      bytes = wireBytes(m.body)
+      if (typeof m.body === 'string') res.write(m.body, 'latin1')
+      else res.write(m.body)
     }
     if (m.end) {
       release(slot)

@@ -3,6 +3,7 @@
  * thread. Counted, not timed, where possible: which thread ran what, and how many at once.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { createHash } from 'node:crypto'
 import http from 'node:http'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -109,6 +110,34 @@ describe('gthread: between the main thread and a worker thread', () => {
     // the thread's writes were held back at least once instead of piling up in memory
     const waits = Number(/drain-waits (\d+)/.exec(readFileSync(file, 'utf8'))?.[1] ?? -1)
     expect(waits).toBeGreaterThan(0)
+  })
+
+  it('carries every byte value both ways, small answers and large, whole buffers and slices of bigger ones', async () => {
+    const p = await startPaddock(['-w', '1', '-k', 'gthread', '--threads', '2', HOP])
+    await waitForWorkers(p, 1)
+    const fetchBytes = (path: string) =>
+      new Promise<Buffer>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: p.port, path }, (res) => {
+          const parts: Buffer[] = []
+          res.on('data', (c: Buffer) => parts.push(c))
+          res.on('end', () => resolve(Buffer.concat(parts)))
+          res.on('error', reject)
+        }).on('error', reject)
+      })
+    // small (one string), at the boundary, and large (one moved buffer); whole and in slices
+    for (const [n, slice] of [[1, 1], [256, 256], [300, 7], [8192, 8192], [8193, 1000], [200_000, 200_000], [200_000, 3000]] as const) {
+      const got = await fetchBytes(`/bytes?n=${n}&slice=${slice}`)
+      expect(got.length, `n=${n} slice=${slice}`).toBe(n)
+      let bad = 0
+      for (let i = 0; i < n; i++) if (got[i] !== (i * 7 + 3) % 256) bad++
+      expect(bad, `n=${n} slice=${slice}`).toBe(0)
+    }
+    for (const n of [1, 256, 8192, 8193, 300_000]) {
+      const body = Buffer.alloc(n)
+      for (let i = 0; i < n; i++) body[i] = (i * 13 + 5) % 256
+      const r = await get(p.port, '/digest', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } })
+      expect(r.body).toBe(`${n} ${createHash('sha256').update(body).digest('hex')}`)
+    }
   })
 
   it("passes an app's own chunked framing through once, and repeated headers as they were", async () => {
