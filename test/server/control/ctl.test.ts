@@ -30,6 +30,10 @@ describe('paddock ctl against a real arbiter', () => {
     const listed = (JSON.parse(w.stdout) as { pid: number }[]).map((x) => x.pid)
     for (const pid of pids) expect(listed).toContain(pid)
 
+    // the address actually bound, not the bind as written (port 0)
+    const status = await runCli(['ctl', '--socket', sock, 'status'])
+    expect(status.stdout).toMatch(new RegExp(`listening: 127\\.0\\.0\\.1:${p.port} \\(queue \\d+\\)`))
+
     const add = await runCli(['ctl', '--socket', sock, 'add', '1'])
     expect(add.code).toBe(0)
     expect(add.stdout).toMatch(/target workers: 3/)
