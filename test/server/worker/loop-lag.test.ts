@@ -1,0 +1,31 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEMO, controlSocketPath, get, runCli, sleep, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
+
+afterEach(stopAll)
+
+async function lags(sock: string): Promise<number[]> {
+  const r = await runCli(['ctl', '--socket', sock, 'workers', '--json'])
+  return (JSON.parse(r.stdout) as { loopLagMs: number; state: string }[]).filter((w) => w.state === 'ready').map((w) => w.loopLagMs)
+}
+
+describe('event-loop lag per worker', () => {
+  it('an idle worker reads about 0 (not the 10 ms sampling interval); a blocked one reads the block', async () => {
+    const sock = controlSocketPath()
+    const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '-k', 'async', '--control-socket', sock, DEMO], { bind: false })
+    await waitForWorkers(p, 1)
+    await sleep(1500)
+    const idle = await lags(sock)
+    expect(idle).toHaveLength(1)
+    // wide: a loaded machine delays timers a little; the sampling interval alone was 10+
+    expect(idle[0]).toBeLessThan(8)
+
+    await get(p.port, '/block?ms=400')
+    let seen = 0
+    const deadline = Date.now() + 5000
+    while (seen < 300 && Date.now() < deadline) {
+      seen = Math.max(seen, ...(await lags(sock)))
+      await sleep(100)
+    }
+    expect(seen).toBeGreaterThanOrEqual(300)
+  })
+})
