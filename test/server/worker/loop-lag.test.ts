@@ -13,11 +13,16 @@ describe('event-loop lag per worker', () => {
     const sock = controlSocketPath()
     const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '-k', 'async', '--control-socket', sock, DEMO], { bind: false })
     await waitForWorkers(p, 1)
-    await sleep(1500)
-    const idle = await lags(sock)
-    expect(idle).toHaveLength(1)
-    // wide: a loaded machine delays timers a little; the sampling interval alone was 10+
-    expect(idle[0]).toBeLessThan(8)
+    // The least of a few heartbeats: a loaded machine delays an idle loop's timers now and
+    // then, but not in every beat; the sampling interval alone read 10 ms or more in each.
+    let idle = Infinity
+    for (let i = 0; i < 6; i++) {
+      await sleep(400)
+      const l = await lags(sock)
+      expect(l).toHaveLength(1)
+      idle = Math.min(idle, l[0]!)
+    }
+    expect(idle).toBeLessThan(8)
 
     await get(p.port, '/block?ms=400')
     let seen = 0
