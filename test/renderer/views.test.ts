@@ -181,6 +181,16 @@ describe('charts', () => {
     expect(full.find('[data-testid=chart-empty]').exists()).toBe(false)
   })
 
+  it('a value with gaps on both sides (the first latency figure) is drawn, not just moved to', () => {
+    const props = { title: 'latency', unit: ' ms', times: [1, 2, 3, 4] }
+    const d = (values: (number | null)[]) =>
+      mount(LineChart, { props: { ...props, series: [{ name: 'p50', color: '#3ecf8e', values }] } }).find('path[data-series=p50]').attributes('d')!
+    // something that strokes: a line (L) or a dash (h), not a lone M
+    expect(d([null, null, null, 54])).toMatch(/^M[\d.]+,[\d.]+m-3,0h6$/)
+    expect(d([null, 5, null, 7])).toMatch(/^M[^M]+h6M[^M]+h6$/)
+    expect(d([null, 4, 5, null])).toMatch(/^M[\d.]+,[\d.]+L[\d.]+,[\d.]+$/)
+  })
+
   it('the generations timeline spans what it shows, not a fixed minute, right after start-up', async () => {
     m.push({ type: 'event', event: { type: 'worker.spawned', at: 7000, pid: 5, generation: 1, workerClass: 'sync' } })
     m.push({ type: 'event', event: { type: 'worker.ready', at: 7200, pid: 5, generation: 1, bootMs: 200 } })
