@@ -148,6 +148,19 @@ export interface ArbiterSnapshot {
   reload: ReloadProgress | null
   /** A load test under way, if any (teaching kit). */
   load: LoadProgress | null
+  /** USR2 (a new master on the same sockets): whether this master can start one, and the masters around it. */
+  upgrade: UpgradeState
+}
+
+export interface UpgradeState {
+  /** reexec would be taken now: a master started by the paddock command, with no new or old master beside it */
+  available: boolean
+  /** the master this one started with USR2, while it runs */
+  newMasterPid: number | null
+  /** that master said it is ready: both serve until one is stopped */
+  newMasterReady: boolean
+  /** in a master started by USR2: the old master, while it runs */
+  oldMasterPid: number | null
 }
 
 export interface ReloadProgress {

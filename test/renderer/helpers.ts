@@ -91,6 +91,7 @@ export function snapshot(p: Partial<ArbiterSnapshot> = {}): ArbiterSnapshot {
     lastError: null,
     reload: null,
     load: null,
+    upgrade: { available: false, newMasterPid: null, newMasterReady: false, oldMasterPid: null },
     ...p,
   }
 }

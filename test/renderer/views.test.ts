@@ -116,6 +116,33 @@ describe('HeaderBar and ActionBar', () => {
     expect(commands().at(-1)).toEqual({ cmd: 'start' })
   })
 
+  it('USR2 shows only where it can be taken; during an upgrade the bar says so and offers WINCH', async () => {
+    const none = { available: false, newMasterPid: null, newMasterReady: false, oldMasterPid: null }
+    const w = mount(ActionBar, opts())
+    const h = mount(HeaderBar, opts())
+    // a hosted server (desktop app, `paddock dashboard APP`) cannot re-exec: no dead button
+    expect(w.find('[data-testid=upgrade-group]').exists()).toBe(false)
+    m.push({ type: 'snapshot', snapshot: snapshot({ upgrade: { ...none, available: true } }) })
+    await flushPromises()
+    await w.find('[data-testid=btn-usr2]').trigger('click')
+    expect(commands()).toEqual([{ cmd: 'reexec' }])
+    m.push({ type: 'snapshot', snapshot: snapshot({ upgrade: { ...none, newMasterPid: 777 } }) })
+    await flushPromises()
+    expect(w.find('[data-testid=btn-usr2]').exists()).toBe(false)
+    expect(w.find('[data-testid=upgrade-state]').text()).toBe('new master 777 starting…')
+    expect(w.find('[data-testid=btn-winch]').attributes('disabled')).toBeDefined()
+    m.push({ type: 'snapshot', snapshot: snapshot({ upgrade: { ...none, newMasterPid: 777, newMasterReady: true } }) })
+    await flushPromises()
+    expect(w.find('[data-testid=upgrade-state]').text()).toContain('serves beside this one')
+    await w.find('[data-testid=btn-winch]').trigger('click')
+    expect(commands().slice(1)).toEqual([{ cmd: 'workers.stopAll' }])
+    // the new master, while the old one still runs
+    m.push({ type: 'snapshot', snapshot: snapshot({ pid: 777, upgrade: { ...none, oldMasterPid: 42 } }) })
+    await flushPromises()
+    expect(h.find('[data-testid=hdr-old-master]').text()).toBe('old master 42 still serving')
+    expect(w.find('[data-testid=upgrade-group]').exists()).toBe(false)
+  })
+
   it('an action\'s error stays on screen', async () => {
     const w = mount(ActionToasts, opts())
     const bar = mount(ActionBar, opts())

@@ -38,6 +38,7 @@ import {
   type ReloadProgress,
   type SettingInfo,
   type StopMode,
+  type UpgradeState,
   type WorkerClassInput,
   type WorkerClassName,
 } from '../../shared/protocol.js'
@@ -176,6 +177,18 @@ export class Arbiter implements ArbiterApi {
       lastError: this.lastError,
       reload: this.reloadState ? { ...this.reloadState.progress } : null,
       load: null,
+      upgrade: this.upgradeState(),
+    }
+  }
+
+  private upgradeState(): UpgradeState {
+    const oldMasterPid = this.options.oldMasterPid?.() ?? null
+    const child = this.childMaster
+    return {
+      available: Boolean(this.options.launch) && !this.stopping && !child && oldMasterPid === null,
+      newMasterPid: child?.pid ?? null,
+      newMasterReady: child?.ready ?? false,
+      oldMasterPid,
     }
   }
 

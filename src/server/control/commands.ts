@@ -85,7 +85,7 @@ export async function runCommand(
       return {
         ok: true,
         data: { pid: r.pid },
-        message: `new master (pid ${r.pid}) is ready and both serve; stop this one (stop, or stop-workers first) to finish, or kill ${r.pid} to go back`,
+        message: `new master (pid ${r.pid}) is ready and both serve: stop this master to finish the switch (WINCH / stop-workers first drains its workers), or TERM ${r.pid} to go back`,
       }
     }
     case 'stop': {

@@ -19,6 +19,7 @@ export function fakeArbiter(port = 8000) {
         loopLagMs: 0, lastHeartbeat: null,
       }],
       rates: { requestsPerSec: 0, p50Ms: null, p99Ms: null }, system: null, lastError: null, reload: null, load: null,
+      upgrade: { available: false, newMasterPid: null, newMasterReady: false, oldMasterPid: null },
     }),
     onEvent: (l) => (listeners.add(l), () => listeners.delete(l)),
     reload: async () => ({ ok: true, generation: 2 }),
