@@ -115,7 +115,16 @@ function statusText(s: ArbiterSnapshot): string {
     `${s.name} pid ${s.pid}: ${s.state}, generation ${s.generation}, ${s.workerClass}`,
     `workers ${s.workers.filter((w) => w.state !== 'exited').length}/${s.targetWorkers}, requests ${s.counters.requests}, ${s.rates.requestsPerSec.toFixed(1)} req/s`,
     `listening: ${q}`,
+    ...upgradeLines(s),
   ].join('\n')
+}
+
+function upgradeLines(s: ArbiterSnapshot): string[] {
+  const u = s.upgrade
+  if (!u) return []
+  if (u.newMasterPid !== null) return [`new master ${u.newMasterPid} ${u.newMasterReady ? 'serves beside this one: stop this one to finish, or TERM it to go back' : 'is starting'}`]
+  if (u.oldMasterPid !== null) return [`old master ${u.oldMasterPid} still serves beside this one`]
+  return []
 }
 
 /** A connected, welcomed session over the control socket. */

@@ -252,6 +252,7 @@ describe('USR2: a new master on the same sockets', () => {
     for (let i = 0; i < 10; i++) expect(await whoami(p.port)).toBe(newWorker)
     const status = await ctl('status')
     expect(status.stdout).toMatch(new RegExp(`pid ${p.pid}: running`))
+    expect(status.stdout).toMatch(new RegExp(`new master ${newPid} serves beside this one`))
     expect(status.stdout).toMatch(/workers 0\/0/)
 
     // A stop over the socket (not a signal) used to wait forever for the new master's channel.
