@@ -252,6 +252,8 @@ export type ControlCommand =
   | { cmd: 'workers.stopAll' }
   /** USR2: start a new master on the same sockets; answers once it is ready, both masters then serve. */
   | { cmd: 'reexec' }
+  /** Go back from a USR2: this master's workers again (after WINCH), then TERM to the new master; answers once it has exited. */
+  | { cmd: 'reexec.cancel' }
   | { cmd: 'stop'; mode?: StopMode }
   | { cmd: 'start' }
   | { cmd: 'app.set'; app: string }

@@ -135,7 +135,8 @@ describe('HeaderBar and ActionBar', () => {
     await flushPromises()
     expect(w.find('[data-testid=upgrade-state]').text()).toContain('serves beside this one')
     await w.find('[data-testid=btn-winch]').trigger('click')
-    expect(commands().slice(1)).toEqual([{ cmd: 'workers.stopAll' }])
+    await w.find('[data-testid=btn-usr2-cancel]').trigger('click')
+    expect(commands().slice(1)).toEqual([{ cmd: 'workers.stopAll' }, { cmd: 'reexec.cancel' }])
     // the new master, while the old one still runs
     m.push({ type: 'snapshot', snapshot: snapshot({ pid: 777, upgrade: { ...none, oldMasterPid: 42 } }) })
     await flushPromises()

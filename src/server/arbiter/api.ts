@@ -51,6 +51,8 @@ export interface ArbiterApi {
    * serve) or with why it could not start; this master keeps serving either way.
    */
   reexec(): Promise<ReexecOutcome>
+  /** Go back from a USR2: this master's workers (started again after WINCH), then TERM to the new master. */
+  cancelReexec(): Promise<ReexecOutcome>
   /** TERM (graceful) or INT / QUIT (quick). Resolves when every worker is gone and the sockets are closed. */
   stop(mode?: StopMode): Promise<void>
 

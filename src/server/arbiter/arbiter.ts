@@ -114,6 +114,8 @@ export class Arbiter implements ArbiterApi {
   private readonly binderEntry: string
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null
   private childMaster: ChildMaster | null = null
+  /** the worker target before WINCH, for an upgrade that is called off */
+  private targetBeforeStopAll: number | null = null
   /** the pidfile this master wrote and owns: the pidfile setting, or `<pidfile>.oldbin` while a new master runs */
   private pidfilePath: string | null = null
 
@@ -302,6 +304,7 @@ export class Arbiter implements ArbiterApi {
   async stopWorkers(): Promise<void> {
     this.holdSpawning = true
     const old = this.target
+    if (old > 0) this.targetBeforeStopAll = old
     this.target = 0
     this.nworkersChanged(old)
     const gone = this.live().map((w) => this.drain(w, 'WINCH: stop all workers'))
@@ -383,6 +386,51 @@ export class Arbiter implements ArbiterApi {
       else this.log.warning(`New master (pid ${m.pid}) ${how}; this master (pid ${process.pid}) serves alone again`)
     })
     return outcome
+  }
+
+  /**
+   * Call off a USR2: this master serves alone again. If WINCH had stopped its workers they
+   * start first, and the new master is stopped (TERM: it drains) only once they are ready,
+   * so that nobody is left to refuse a connection. Resolves when the new master has exited.
+   */
+  async cancelReexec(): Promise<ReexecOutcome> {
+    const m = this.childMaster
+    if (!m) return { ok: false, error: 'no new master is running' }
+    if (this.stopping) return { ok: false, error: 'this master is stopping' }
+    if (this.holdSpawning && this.target === 0) {
+      const want = this.targetBeforeStopAll ?? Math.max(1, Number(this.config.settings.workers))
+      this.log.info(`Calling off the new master (pid ${m.pid}): starting ${want} worker${want === 1 ? '' : 's'} here first`)
+      this.addWorkers(want)
+      const ready = await this.until(() => this.serving().filter((w) => w.state === 'ready').length >= want, Number(this.config.settings.timeout) * 1000 + 5000)
+      if (!ready) return { ok: false, error: `this master's workers did not become ready; the new master (pid ${m.pid}) keeps serving` }
+    } else this.log.info(`Calling off the new master (pid ${m.pid})`)
+    const closed = new Promise<void>((resolve) => {
+      if (m.child.exitCode !== null || m.child.signalCode !== null) resolve()
+      else m.child.once('close', () => resolve())
+    })
+    try {
+      process.kill(m.pid, 'SIGTERM')
+    } catch {
+      // gone already
+    }
+    await closed
+    return { ok: true, pid: m.pid }
+  }
+
+  /** Resolves true once `done()` holds (checked on every event), false after `ms`. */
+  private until(done: () => boolean, ms: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const finish = (v: boolean) => {
+        clearTimeout(timer)
+        off()
+        resolve(v)
+      }
+      const timer = setTimeout(() => finish(done()), ms)
+      const off = this.onEvent(() => {
+        if (done()) finish(true)
+      })
+    })
   }
 
   async setSetting(name: string, value: unknown): Promise<SettingInfo> {

@@ -13,7 +13,7 @@ import { connectUnix, defaultSocketDir, defaultSocketPath } from '../control/uni
 const USAGE = `usage: paddock ctl [--socket PATH | --name NAME] COMMAND
   status | workers [--json] | watch | reload | add [N] | remove [N] | scale N
   class NAME [--threads N] [--worker-connections N] | kill PID [SIG] | stop [--quick]
-  reopen-logs (USR1) | stop-workers (WINCH) | reexec (USR2)
+  reopen-logs (USR1) | stop-workers (WINCH) | reexec (USR2) | reexec --cancel
   config get [NAME] | config set NAME VALUE`
 
 class CtlError extends Error {}
@@ -83,7 +83,7 @@ function toCommand(args: string[], flags: Map<string, string | true>): ControlCo
     case 'stop-workers':
       return { cmd: 'workers.stopAll' }
     case 'reexec':
-      return { cmd: 'reexec' }
+      return flags.has('cancel') ? { cmd: 'reexec.cancel' } : { cmd: 'reexec' }
     case 'config':
       if (a === 'get') return { cmd: 'config.get', name: b }
       if (a === 'set' && b !== undefined && c !== undefined) return { cmd: 'config.set', name: b, value: parseValue(c) }

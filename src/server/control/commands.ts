@@ -75,6 +75,11 @@ export async function runCommand(
       // Answer once the drain has begun, not when it ends: that can take --graceful-timeout.
       void arbiter.stopWorkers()
       return { ok: true, data: { target: 0 }, message: 'stopping every worker; the master keeps its sockets (HUP or scale brings workers back)' }
+    case 'reexec.cancel': {
+      const r = await arbiter.cancelReexec()
+      if (!r.ok) return { ok: false, error: { code: 'PADDOCK_ERR_STATE', message: r.error } }
+      return { ok: true, data: { pid: r.pid }, message: `the new master (pid ${r.pid}) has stopped; this master serves alone again` }
+    }
     case 'reexec': {
       const r = await Promise.race([
         arbiter.reexec(),

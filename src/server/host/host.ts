@@ -173,6 +173,9 @@ export class Host implements ArbiterApi, HostApi {
   reexec(): Promise<ReexecOutcome> {
     return this.running().reexec()
   }
+  cancelReexec(): Promise<ReexecOutcome> {
+    return this.running().cancelReexec()
+  }
   async stop(mode?: StopMode): Promise<void> {
     this.loadHandle?.stop()
     await this.arbiter.stop(mode)

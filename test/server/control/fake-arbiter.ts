@@ -33,6 +33,7 @@ export function fakeArbiter(port = 8000) {
     reopenLogs: () => {},
     stopWorkers: async () => {},
     reexec: async () => ({ ok: false, error: 'fake arbiter' }),
+    cancelReexec: async () => ({ ok: false, error: 'fake arbiter' }),
     stop: async () => {},
     settings: (): SettingInfo[] => [
       { name: 'workers', value: target, default: 1, source: 'cli', apply: 'live', type: 'int', description: 'workers' },
