@@ -379,9 +379,9 @@ export class Arbiter implements ArbiterApi {
       this.restorePidfile()
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
       if (!m.ready) {
-        const why = `new master (pid ${m.pid}) failed to start: ${m.failure ?? `it ${how}`}; this master keeps serving`
-        settle({ ok: false, error: why })
-        this.log.error(`N${why.slice(1)}`)
+        const failed = `failed to start: ${m.failure ?? `it ${how}`}; this master keeps serving`
+        settle({ ok: false, error: `new master (pid ${m.pid}) ${failed}` })
+        this.log.error(`New master (pid ${m.pid}) ${failed}`)
       }
       else this.log.warning(`New master (pid ${m.pid}) ${how}; this master (pid ${process.pid}) serves alone again`)
     })
