@@ -52,9 +52,17 @@ export function workerPids(masterPid: number): number[] {
   })
 }
 
+/**
+ * A screenshot for people to look at (artifacts/screenshots), not an assertion: on a machine
+ * so loaded that Chromium cannot paint one in a minute, the test goes on without it and says so.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true })
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+  try {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, timeout: 60_000 })
+  } catch (err) {
+    console.warn(`screenshot ${name} not taken: ${(err as Error).message.split('\n')[0]}`)
+  }
 }
 
 /** pids shown on live (non-exited) worker cards */

@@ -2,7 +2,6 @@
  * What a worker counts about itself, reported to the arbiter in every heartbeat.
  * Spans are sampled so that a 50k req/s load sends a bounded number per heartbeat.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { LATENCY_BOUNDS_MS, type RequestRef, type RequestSpan } from '../../shared/protocol.js'
 import type { Socket } from 'node:net'
 import type { WorkerStats } from './ipc.js'
@@ -46,8 +45,37 @@ export interface ActiveRequest extends RequestRef {
   slot: number
 }
 
-/** how often the event loop's delay is sampled */
+/** how often the event loop's lag is sampled */
 const LOOP_RESOLUTION_MS = 10
+
+/**
+ * Event-loop lag: how late a 10 ms timer runs, the worst of each heartbeat. Measured here,
+ * not with perf_hooks' monitorEventLoopDelay: its histogram counts its own interval in
+ * every sample (an idle loop read 10 ms), and a reset each heartbeat drops the sample that
+ * follows, which can be the one that spans a stall (a 400 ms block then read 4 ms).
+ */
+export class LoopLag {
+  private last = performance.now()
+  private worst = 0
+
+  constructor(private readonly everyMs = LOOP_RESOLUTION_MS) {
+    setInterval(() => this.note(performance.now()), everyMs).unref()
+  }
+
+  private note(now: number): void {
+    const late = now - this.last - this.everyMs
+    if (late > this.worst) this.worst = late
+    this.last = now
+  }
+
+  /** The worst lateness since the last take, ms; a stall that ended just now counts here. */
+  take(): number {
+    this.note(performance.now())
+    const worst = this.worst
+    this.worst = 0
+    return worst
+  }
+}
 
 export class WorkerCounters {
   requests = 0
@@ -69,11 +97,9 @@ export class WorkerCounters {
   private latencySumMs = 0
   private spans: RequestSpan[] = []
   private completedThisBeat = 0
-  private readonly loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS })
+  private readonly loop = new LoopLag()
 
-  constructor(private readonly pid: number, private readonly generation: number) {
-    this.loop.enable()
-  }
+  constructor(private readonly pid: number, private readonly generation: number) {}
 
   /** how many requests are running now */
   get inFlight(): number {
@@ -119,12 +145,7 @@ export class WorkerCounters {
 
   /** Take the figures for one heartbeat and reset the per-beat parts. */
   beat(): { stats: WorkerStats; inFlight: RequestRef[]; spans: RequestSpan[]; droppedSpans: number } {
-    // Node's histogram records the whole time between two of its timer's runs, the
-    // resolution included (an idle loop reads 10 ms): the lag is what is beyond it.
-    const p99 = this.loop.percentile(99) / 1e6
-    const includesResolution = this.loop.count > 0 && this.loop.min / 1e6 >= LOOP_RESOLUTION_MS / 2
-    const lag = includesResolution ? Math.max(0, p99 - LOOP_RESOLUTION_MS) : p99
-    this.loop.reset()
+    const lag = this.loop.take()
     const out = {
       stats: {
         requests: this.requests,

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { LoopLag } from '../../../dist/server/worker/stats.js'
 import { DEMO, controlSocketPath, get, runCli, sleep, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
 
 afterEach(stopAll)
@@ -9,6 +10,20 @@ async function lags(sock: string): Promise<number[]> {
 }
 
 describe('event-loop lag per worker', () => {
+  it('a stall counts in the heartbeat that comes right after it, before the sampling timer has run, and only once', async () => {
+    const lag = new LoopLag()
+    await sleep(50)
+    const t = Date.now()
+    while (Date.now() - t < 200) {
+      // a synchronous stall, as a blocking call in a handler
+    }
+    // the heartbeat's timer can run before the lag sampler's: the stall must not be lost
+    expect(lag.take()).toBeGreaterThanOrEqual(180)
+    await sleep(60)
+    // nor counted again in the next beat (wide: a loaded machine delays timers a little)
+    expect(lag.take()).toBeLessThan(100)
+  })
+
   it('an idle worker reads about 0 (not the 10 ms sampling interval); a blocked one reads the block', async () => {
     const sock = controlSocketPath()
     const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '-k', 'async', '--control-socket', sock, DEMO], { bind: false })
