@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
-import { DEMO, alive, childPids, startPaddock, stopAll, waitForWorkers } from '../helpers/proc.js'
+import { DEMO, alive, childPids, killTree, startPaddock, stopAll, waitForWorkers } from '../helpers/proc.js'
 import { chromiumPath, screenshot, shownPids, until } from '../helpers/browser.js'
 
 let browser: Browser | null = null
@@ -15,13 +15,7 @@ let browser: Browser | null = null
 const newMasters: number[] = []
 afterAll(async () => {
   await browser?.close().catch(() => {})
-  for (const pid of newMasters) {
-    for (const k of [pid, ...childPids(pid)]) {
-      try {
-        process.kill(k, 'SIGKILL')
-      } catch {}
-    }
-  }
+  for (const pid of newMasters) killTree(pid)
   await stopAll()
 })
 

@@ -110,6 +110,20 @@ export function childPids(pid: number): number[] {
   return out.sort((a, b) => a - b)
 }
 
+/**
+ * SIGKILL `pid` and its children, by pid: for processes this helper did not start (a master
+ * started by USR2 is the old master's child, not the test's), so stopAll() does not know them.
+ */
+export function killTree(pid: number): void {
+  for (const k of [pid, ...childPids(pid)]) {
+    try {
+      process.kill(k, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  }
+}
+
 export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')

@@ -156,7 +156,7 @@ export class WorkerCounters {
         threadsBusy: this.threadsTotal > 1 ? this.threadsBusy : Math.min(this.running.length, 1),
         threadsTotal: this.threadsTotal,
         threadSlots: this.threadSlots ? [...this.threadSlots] : undefined,
-        loopLagMs: Number.isFinite(lag) ? Math.round(lag * 10) / 10 : 0,
+        loopLagMs: Math.round(lag * 10) / 10,
         completed: this.completedThisBeat,
         latency: { counts: [...this.latencyCounts], sumMs: this.latencySumMs },
         durations: this.durations,

@@ -296,7 +296,7 @@ function start(app: Awaited<ReturnType<typeof loadApp>>, m: Extract<ToThread, { 
   }
 }
 
-/** A header's value in what writeHead takes: an object, [[name, value], ...] or [name, value, ...]. */
+/** Whether a Connection header's value (a string, or a list of them) asks to close. */
 const asksClose = (v: unknown) => /(^|,)\s*close\s*(,|$)/i.test(Array.isArray(v) ? v.join(',') : String(v ?? ''))
 
 /**

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEMO, alive, childPids, controlSocketPath, get, runCli, sleep, startPaddock, steadyLoad, stopAll, type Paddock } from '../../helpers/proc.js'
+import { DEMO, alive, childPids, controlSocketPath, get, killTree, runCli, sleep, startPaddock, steadyLoad, stopAll, type Paddock } from '../../helpers/proc.js'
 
 /**
  * A master started by USR2 is a child of the old master, not of the test: the helper does
@@ -11,14 +11,7 @@ import { DEMO, alive, childPids, controlSocketPath, get, runCli, sleep, startPad
 const newMasters = new Set<number>()
 
 afterEach(async () => {
-  for (const pid of newMasters) {
-    const kids = childPids(pid)
-    for (const k of [pid, ...kids]) {
-      try {
-        process.kill(k, 'SIGKILL')
-      } catch {}
-    }
-  }
+  for (const pid of newMasters) killTree(pid)
   newMasters.clear()
   await stopAll()
 })
@@ -79,15 +72,16 @@ async function waitForChildren(pid: number, n: number, except: number[] = [], ti
   }
 }
 
-async function ctlStatus(env: NodeJS.ProcessEnv, name: string): Promise<string> {
-  const r = await runCli(['ctl', '--name', name, 'status'], { env })
+/** `paddock ctl status` of the server `where` names (['--name', NAME] or ['--socket', PATH]). */
+async function ctlStatus(where: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  const r = await runCli(['ctl', ...where, 'status'], { env })
   return r.stdout + r.stderr
 }
 
-async function waitForCtl(env: NodeJS.ProcessEnv, name: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
+async function waitForCtl(where: string[], re: RegExp, env?: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const out = await ctlStatus(env, name)
+    const out = await ctlStatus(where, env)
     if (re.test(out)) return out
     if (Date.now() > deadline) throw new Error(`ctl status never matched ${re}; last: ${out}`)
     await sleep(200)
@@ -102,7 +96,7 @@ describe('USR2: a new master on the same sockets', () => {
     // A named control socket at the default path: the one place where two masters could collide.
     const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '2', '-n', 'usr2-main', '-p', pidfile, DEMO], { bind: false, env })
     const oldWorkers = await waitForChildren(p.pid, 2)
-    await waitForCtl(env, 'usr2-main', new RegExp(`pid ${p.pid}: running`))
+    await waitForCtl(['--name', 'usr2-main'], new RegExp(`pid ${p.pid}: running`), env)
 
     const newPid = await usr2(p)
     expect(childPids(p.pid)).toContain(newPid)
@@ -126,7 +120,7 @@ describe('USR2: a new master on the same sockets', () => {
     for (const pid of seen.keys()) expect([...oldWorkers, ...newWorkers]).toContain(pid)
 
     // While the old master lives it keeps its control socket: the new one waits.
-    expect(await ctlStatus(env, 'usr2-main')).toMatch(new RegExp(`pid ${p.pid}: running`))
+    expect(await ctlStatus(['--name', 'usr2-main'], env)).toMatch(new RegExp(`pid ${p.pid}: running`))
 
     const load = steadyLoad(p.port, '/io?ms=20', 4)
     await sleep(600)
@@ -148,7 +142,7 @@ describe('USR2: a new master on the same sockets', () => {
     expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(newPid))
     expect(existsSync(`${pidfile}.oldbin`)).toBe(false)
     // ... and the control socket is the new master's now, with no crash on the way.
-    await waitForCtl(env, 'usr2-main', new RegExp(`pid ${newPid}: running`))
+    await waitForCtl(['--name', 'usr2-main'], new RegExp(`pid ${newPid}: running`), env)
     await waitInOutput(p, new RegExp(`\\[${newPid}\\] \\[INFO\\] The old master \\(pid ${p.pid}\\) has exited: starting the control plane`))
     expect(p.output()).not.toMatch(/control plane failed|EADDRINUSE/)
     expect(alive(newPid)).toBe(true)
@@ -262,13 +256,7 @@ describe('USR2: a new master on the same sockets', () => {
     expect(alive(newPid)).toBe(true)
     expect(await whoami(p.port)).toBe(newWorker)
     // and the new master takes the control socket over
-    const deadline = Date.now() + 20_000
-    let last = ''
-    while (!new RegExp(`pid ${newPid}: running`).test(last) && Date.now() < deadline) {
-      last = (await ctl('status')).stdout
-      await sleep(200)
-    }
-    expect(last).toMatch(new RegExp(`pid ${newPid}: running`))
+    await waitForCtl(['--socket', sock], new RegExp(`pid ${newPid}: running`))
   })
 
   it('reexec --cancel goes back: after WINCH this master starts its workers again before the new one stops, and no request fails', async () => {
