@@ -85,7 +85,7 @@ export interface WorkerSnapshot {
   cpu: number | null
   /** Resident set size in bytes; null until sampled. */
   rss: number | null
-  /** Event-loop lag of the worker's main thread, ms: the most a 10 ms timer ran late during the last heartbeat (about 1 when idle; a stall shows as its length). */
+  /** Event-loop lag of the worker's main thread, ms: the most a 10 ms timer ran late in the last second (about 1 when idle; a stall shows as its length for a second). */
   loopLagMs: number
   /**
    * Every request this worker completed, by duration: counts[i] took at most

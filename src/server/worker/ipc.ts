@@ -51,7 +51,7 @@ export interface WorkerStats {
   threadsBusy: number
   threadsTotal: number
   threadSlots?: boolean[]
-  /** the most the event loop ran late since the last heartbeat, ms (see LoopLag) */
+  /** the most the event loop ran late in the last second, ms (see LoopLag) */
   loopLagMs: number
   /** requests completed since the last heartbeat */
   completed: number
