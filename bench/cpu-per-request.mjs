@@ -7,7 +7,8 @@
 // part of npm test.
 //   node bench/cpu-per-request.mjs            (BENCH_ROUNDS, BENCH_SECONDS, BENCH_SUBJECTS)
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpuMs, freePort, median, processTree, sleep } from './lib/proc.mjs'
 import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -25,38 +26,8 @@ const subjects = [
   { name: 'node cluster rr', cmd: (port) => [process.execPath, [join(root, 'bench/apps/node-cluster.mjs'), String(port), '2', 'rr']] },
 ].filter((s) => !only || only.some((o) => s.name.includes(o)))
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) }) })
 const answers = (port) => new Promise((resolve) => { const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.0\r\n\r\n')); s.on('data', () => { s.destroy(); resolve(true) }); s.on('error', () => resolve(false)) })
 
-/** `root` and everything below it, from /proc */
-function tree(rootPid) {
-  const parent = new Map()
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8')
-      parent.set(Number(d), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]))
-    } catch {}
-  }
-  const out = [rootPid]
-  for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid)
-  return out
-}
-
-/** user + system clock ticks of these processes (all their threads) */
-function ticks(pids) {
-  let n = 0
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-      n += Number(f[11]) + Number(f[12])
-    } catch {}
-  }
-  return n
-}
-
-const tickMs = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100)
 const results = new Map(subjects.map((s) => [s.name, []]))
 for (let r = 0; r < rounds; r++) {
   for (const s of r % 2 ? [...subjects].reverse() : subjects) {
@@ -70,10 +41,10 @@ for (let r = 0; r < rounds; r++) {
       }
       await sleep(1000)
       spawnSync('wrk', ['-t2', '-c50', '-d1s', `http://127.0.0.1:${port}/`])
-      const pids = tree(child.pid)
-      const before = ticks(pids)
+      const pids = processTree(child.pid)
+      const before = cpuMs(pids)
       const out = spawnSync('wrk', ['-t2', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 }).stdout
-      const spent = (ticks(pids) - before) * tickMs
+      const spent = cpuMs(pids) - before
       const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
       const us = requests ? (spent * 1000) / requests : NaN
@@ -86,7 +57,6 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
 const lines = [
   '# CPU time per hello-world request',
   '',
