@@ -2,7 +2,9 @@
  * Access log lines with Gunicorn's atoms, e.g. the default
  *   %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
  * Missing values print '-'; quotes and control characters are escaped so a client
- * cannot forge log lines.
+ * cannot forge log lines. With `--log-format json` each line is instead one JSON object
+ * with a readable field per atom of the format (JSON.stringify escapes every control
+ * character, so a line always parses whatever the client sent).
  */
 export interface AccessAtoms {
   remoteAddress: string
@@ -46,39 +48,89 @@ function basicUser(auth: string | string[] | undefined): string {
   return i > 0 ? decoded.slice(0, i) : '-'
 }
 
-export function formatAccessLog(format: string, a: AccessAtoms): string {
-  const q = a.url.indexOf('?')
-  const path = q >= 0 ? a.url.slice(0, q) : a.url
-  const query = q >= 0 ? a.url.slice(q + 1) : ''
-  const atom = (name: string): string => {
+/** The JSON field each atom becomes; headers and environment atoms go to nested objects. */
+export const ACCESS_ATOM_FIELDS: Readonly<Record<string, string>> = {
+  h: 'remote_addr',
+  l: 'ident',
+  u: 'user',
+  t: 'time',
+  r: 'request',
+  m: 'method',
+  U: 'path',
+  q: 'query',
+  H: 'protocol',
+  s: 'status',
+  B: 'bytes',
+  b: 'bytes',
+  f: 'referer',
+  a: 'user_agent',
+  T: 'duration_s',
+  M: 'duration_ms',
+  D: 'duration_us',
+  L: 'duration',
+  p: 'pid',
+}
+const NUMERIC_ATOMS = new Set(['s', 'B', 'b', 'T', 'M', 'D', 'L', 'p'])
+const ATOM = /%\(([^)]+)\)s/g
+
+export type LogFormat = 'text' | 'json'
+
+export function formatAccessLog(format: string, a: AccessAtoms, as: LogFormat = 'text'): string {
+  return as === 'json' ? accessJson(format, a) : accessText(format, a)
+}
+
+function accessJson(format: string, a: AccessAtoms): string {
+  const line: Record<string, unknown> = { time: a.at.toISOString(), level: 'info', pid: a.pid, type: 'access' }
+  for (const [, name] of format.matchAll(ATOM)) {
     const m = /^\{(.+)\}([ioe])$/.exec(name)
     if (m) {
-      if (m[2] === 'i') return header(a.requestHeaders, m[1])
-      if (m[2] === 'o') return header(a.responseHeaders, m[1])
-      return (a.env ?? process.env)[m[1]] ?? '-'
+      const group = m[2] === 'i' ? 'request_headers' : m[2] === 'o' ? 'response_headers' : 'env'
+      const bag = (line[group] ??= {}) as Record<string, string | null>
+      const v = atomValue(a, name)
+      bag[m[1].toLowerCase()] = v === '-' ? null : v
+      continue
     }
-    switch (name) {
-      case 'h': return a.remoteAddress || '-'
-      case 'l': return '-'
-      case 'u': return basicUser(a.requestHeaders.authorization)
-      case 't': return clfTime(a.at)
-      case 'r': return `${a.method} ${a.url} HTTP/${a.httpVersion}`
-      case 'm': return a.method
-      case 'U': return path
-      case 'q': return query
-      case 'H': return `HTTP/${a.httpVersion}`
-      case 's': return String(a.status)
-      case 'B': return String(a.bytes)
-      case 'b': return a.bytes > 0 ? String(a.bytes) : '-'
-      case 'f': return header(a.requestHeaders, 'referer')
-      case 'a': return header(a.requestHeaders, 'user-agent')
-      case 'T': return String(Math.floor(a.durationMs / 1000))
-      case 'M': return String(Math.round(a.durationMs))
-      case 'D': return String(Math.round(a.durationMs * 1000))
-      case 'L': return (a.durationMs / 1000).toFixed(6)
-      case 'p': return `<${a.pid}>`
-      default: return '-'
-    }
+    const field = ACCESS_ATOM_FIELDS[name]
+    if (!field) continue
+    if (name === 't') continue // `time` above, in ISO form
+    if (name === 'p') continue
+    const v = atomValue(a, name)
+    line[field] = v === '-' ? null : NUMERIC_ATOMS.has(name) ? Number(v) : v
   }
-  return format.replace(/%\(([^)]+)\)s/g, (_, name: string) => escape(atom(name)))
+  return JSON.stringify(line)
+}
+
+function accessText(format: string, a: AccessAtoms): string {
+  return format.replace(ATOM, (_, name: string) => escape(atomValue(a, name)))
+}
+
+function atomValue(a: AccessAtoms, name: string): string {
+  const m = /^\{(.+)\}([ioe])$/.exec(name)
+  if (m) {
+    if (m[2] === 'i') return header(a.requestHeaders, m[1])
+    if (m[2] === 'o') return header(a.responseHeaders, m[1])
+    return (a.env ?? process.env)[m[1]] ?? '-'
+  }
+  switch (name) {
+    case 'h': return a.remoteAddress || '-'
+    case 'l': return '-'
+    case 'u': return basicUser(a.requestHeaders.authorization)
+    case 't': return clfTime(a.at)
+    case 'r': return `${a.method} ${a.url} HTTP/${a.httpVersion}`
+    case 'm': return a.method
+    case 'U': return a.url.split('?', 1)[0]
+    case 'q': return a.url.includes('?') ? a.url.slice(a.url.indexOf('?') + 1) : ''
+    case 'H': return `HTTP/${a.httpVersion}`
+    case 's': return String(a.status)
+    case 'B': return String(a.bytes)
+    case 'b': return a.bytes > 0 ? String(a.bytes) : '-'
+    case 'f': return header(a.requestHeaders, 'referer')
+    case 'a': return header(a.requestHeaders, 'user-agent')
+    case 'T': return String(Math.floor(a.durationMs / 1000))
+    case 'M': return String(Math.round(a.durationMs))
+    case 'D': return String(Math.round(a.durationMs * 1000))
+    case 'L': return (a.durationMs / 1000).toFixed(6)
+    case 'p': return `<${a.pid}>`
+    default: return '-'
+  }
 }

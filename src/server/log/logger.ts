@@ -1,10 +1,12 @@
 /**
- * The error log, in Gunicorn's shape: `[2026-11-24 10:00:00 +0000] [pid] [INFO] message`.
+ * The error log, in Gunicorn's shape: `[2026-11-24 10:00:00 +0000] [pid] [INFO] message`,
+ * or with `--log-format json` one object a line: `{"time","level","pid","message"}`.
  * Written to stderr ('-') or a file (reopened on USR1), and handed to listeners so the
  * control plane can stream it as `log` events.
  */
 import { openSync, writeSync, closeSync } from 'node:fs'
 import type { LogLevel } from '../../shared/protocol.js'
+import type { LogFormat } from './access.js'
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 }
 
@@ -22,9 +24,13 @@ export class ErrorLog {
   private level: number
   private readonly listeners = new Set<LogListener>()
 
-  constructor(private target: string | null = '-', level: LogLevel = 'info') {
+  constructor(private target: string | null = '-', level: LogLevel = 'info', private format: LogFormat = 'text') {
     this.level = LEVELS[level]
     this.fd = this.open()
+  }
+
+  setFormat(format: LogFormat): void {
+    this.format = format === 'json' ? 'json' : 'text'
   }
 
   private open(): number {
@@ -52,7 +58,9 @@ export class ErrorLog {
   log(level: LogLevel, message: string, pid = process.pid): void {
     for (const l of this.listeners) l(level, message, pid)
     if (LEVELS[level] < this.level) return
-    const line = `[${logTimestamp()}] [${pid}] [${level.toUpperCase()}] ${message}\n`
+    const line = this.format === 'json'
+      ? JSON.stringify({ time: new Date().toISOString(), level, pid, message }) + '\n'
+      : `[${logTimestamp()}] [${pid}] [${level.toUpperCase()}] ${message}\n`
     try {
       writeSync(this.fd, line)
     } catch {
