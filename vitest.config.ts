@@ -4,13 +4,29 @@ import vue from '@vitejs/plugin-vue'
 // One project per layer. Engine, reliability and e2e tests start real processes and
 // servers on 127.0.0.1: they run one file at a time so a 2-core machine is not
 // oversubscribed, and every test stops what it started by pid.
+//
+// Where tests live: test/<layer>/<folder>/ mirrors src/<layer>/<folder>/ (a test of
+// src/server/arbiter/rates.ts is test/server/arbiter/rates.test.ts, of src/main is test/main,
+// of src/shared is test/shared); test/helpers and test/fixtures serve them all.
+//
+// src/ or dist/: a test imports the code it checks from src/ (vitest compiles the
+// TypeScript), except
+//  - a module that forks a built file beside itself (Host and the Arbiter fork
+//    dist/server/worker/main.js, startLoad forks dist/server/loadgen/runner.js): it comes
+//    from dist/, and so does everything the test hands to it, so each class has one copy;
+//  - a test that starts paddock as a process (test/helpers/proc.ts runs bin/paddock.mjs,
+//    which imports dist/server/cli/main.js) runs dist/ whatever it imports.
+// Both need `npm run build:server` after a change to src/server or src/shared (npm test
+// builds first); a pure unit test on src/ does not.
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
+          // the engine, plus the layers it serves that run in Node: Electron main without
+          // Electron (test/main) and the shared protocol helpers (test/shared)
           name: 'server',
-          include: ['test/server/**/*.test.ts'],
+          include: ['test/server/**/*.test.ts', 'test/main/**/*.test.ts', 'test/shared/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -49,6 +49,29 @@ describe('connection', () => {
       vi.useRealTimers()
     }
   })
+
+  it('onSnapshot and onEvent return a function that stops the listener, and wire() undoes itself', () => {
+    const conn = useConnectionStore()
+    const seen: string[] = []
+    const offSnapshot = conn.onSnapshot((s) => seen.push(`snapshot ${s.pid}`))
+    const offEvent = conn.onEvent((e) => seen.push(`event ${e.type}`))
+    m.push({ type: 'snapshot', snapshot: snapshot({ pid: 7 }) })
+    m.push({ type: 'event', event: { type: 'worker.ready', at: 2, pid: 5, generation: 1, bootMs: 80 } })
+    offSnapshot()
+    offEvent()
+    m.push({ type: 'snapshot', snapshot: snapshot({ pid: 8 }) })
+    m.push({ type: 'event', event: { type: 'worker.ready', at: 3, pid: 6, generation: 1, bootMs: 80 } })
+    expect(seen).toEqual(['snapshot 7', 'event worker.ready'])
+
+    // a second wiring over the same stores, then undone: each event is listed once, by the first wiring only
+    const ev = useEventsStore()
+    const unwire = wire(m.transport)
+    const before = ev.events.length
+    unwire()
+    m.push({ type: 'event', event: { type: 'worker.ready', at: 4, pid: 9, generation: 1, bootMs: 80 } })
+    expect(ev.events.length).toBe(before + 1)
+  })
+
 })
 
 describe('actions', () => {

@@ -1,6 +1,6 @@
 import os from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { sampleSystem } from '../../../dist/server/control/sampler.js'
+import { sampleSystem } from '../../../src/server/control/sampler.js'
 
 describe('system sampling', () => {
   it("reports the machine's CPU busy share since the previous sample, and its memory", async () => {

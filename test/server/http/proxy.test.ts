@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isTrusted } from '../../../dist/server/http/proxy.js'
+import { isTrusted } from '../../../src/server/http/proxy.js'
 import { runCli, DEMO } from '../../helpers/proc.js'
 
 describe('forwarded_allow_ips', () => {

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startLoad, renderSvg } from '../../../dist/server/loadgen/index.js'
-import { classifyError } from '../../../dist/server/loadgen/stats.js'
+import { classifyError } from '../../../src/server/loadgen/stats.js'
 
 const SERVER = new URL('./counting-server.mjs', import.meta.url).pathname
 const children: ChildProcess[] = []

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { renderSvg } from '../../../dist/server/loadgen/index.js'
+import { renderSvg } from '../../../src/server/loadgen/svg.js'
 import { BOUNDS, loadRun } from '../../fixtures/load-run.js'
 
 /** A 3 s run that ended 50 ms into a fourth second, as `paddock load --svg` gets it. */

@@ -19,8 +19,8 @@ export const useConnectionStore = defineStore('connection', () => {
   const session = shallowRef<ControlSession | null>(null)
   const kind = ref<ControlTransport['kind'] | null>(null)
   const transport = shallowRef<ControlTransport | null>(null)
-  const snapshotListeners: ((s: ArbiterSnapshot) => void)[] = []
-  const eventListeners: ((e: ControlEvent) => void)[] = []
+  const snapshotListeners = new Set<(s: ArbiterSnapshot) => void>()
+  const eventListeners = new Set<(e: ControlEvent) => void>()
 
   function connect(t: ControlTransport): void {
     session.value?.close()
@@ -79,7 +79,15 @@ export const useConnectionStore = defineStore('connection', () => {
     connect,
     command,
     refreshSettings,
-    onSnapshot: (l: (s: ArbiterSnapshot) => void) => snapshotListeners.push(l),
-    onEvent: (l: (e: ControlEvent) => void) => eventListeners.push(l),
+    onSnapshot: (l: (s: ArbiterSnapshot) => void) => subscribe(snapshotListeners, l),
+    onEvent: (l: (e: ControlEvent) => void) => subscribe(eventListeners, l),
   }
 })
+
+/** Adds a listener; the function returned removes it, as every other `on...` in paddock. */
+function subscribe<T>(listeners: Set<(value: T) => void>, listener: (value: T) => void): () => void {
+  listeners.add(listener)
+  return () => {
+    listeners.delete(listener)
+  }
+}

@@ -16,7 +16,8 @@ export const MENU_LABELS: Record<string, string> = {
   'logs.reopen': 'reopen logs (USR1)',
 }
 
-export function wire(transport: ControlTransport): void {
+/** Returns a function that undoes the wiring (every listener it added), as every `on...` does. */
+export function wire(transport: ControlTransport): () => void {
   const conn = useConnectionStore()
   const history = useHistoryStore()
   const timeline = useTimelineStore()
@@ -24,7 +25,7 @@ export function wire(transport: ControlTransport): void {
   const load = useLoadStore()
   const actions = useActionsStore()
   let lastPid = 0
-  conn.onSnapshot((s) => {
+  const offSnapshot = conn.onSnapshot((s) => {
     // another arbiter (attached elsewhere, or restarted): its history starts afresh
     if (s.pid !== lastPid) {
       history.clear()
@@ -35,12 +36,17 @@ export function wire(transport: ControlTransport): void {
     events.observe(s.workers)
     if (s.load && s.load.running) load.onProgress(s.load)
   })
-  conn.onEvent((e) => {
+  const offEvent = conn.onEvent((e) => {
     if (e.type === 'spans') timeline.addSpans(e.spans, e.dropped)
     else if (e.type === 'load.progress') load.onProgress(e.load)
     else if (e.type === 'load.done') load.onDone(e.result)
     events.ingest(e)
   })
-  transport.onMenuCommand?.((command) => void actions.run(MENU_LABELS[command.cmd] ?? command.cmd, command))
+  const offMenu = transport.onMenuCommand?.((command) => void actions.run(MENU_LABELS[command.cmd] ?? command.cmd, command))
   conn.connect(transport)
+  return () => {
+    offSnapshot()
+    offEvent()
+    offMenu?.()
+  }
 }

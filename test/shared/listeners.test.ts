@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { boundAddress } from '../../../dist/shared/listeners.js'
+import { boundAddress } from '../../src/shared/listeners.js'
 
 describe('boundAddress', () => {
   it('shows the address actually bound', () => {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RateWindow } from '../../../dist/server/arbiter/rates.js'
+import { RateWindow } from '../../../src/server/arbiter/rates.js'
 import { DEMO, runCli, sleep, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
 import { countingLoad } from '../../helpers/load.js'
 
