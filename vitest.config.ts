@@ -18,6 +18,24 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          name: 'main',
+          include: ['test/main/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        // packs the tarball and installs it: one file at a time, with room for npm
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 150_000,
+          hookTimeout: 150_000,
+          fileParallelism: false,
+        },
+      },
+      {
         plugins: [vue()],
         test: {
           name: 'renderer',

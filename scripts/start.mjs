@@ -48,8 +48,9 @@ function electronBinary() {
 }
 
 const electron = electronBinary()
+// the main process by its file: package.json's "main" is the library (import ... from 'paddock')
 const child = electron
-  ? spawn(electron, ['.', '--', ...args], { cwd: root, stdio: 'inherit' })
+  ? spawn(electron, [join(root, 'out/main/index.js'), '--', ...args], { cwd: root, stdio: 'inherit' })
   : (process.stdout.write("paddock: Electron's binary is not installed here; serving the same dashboard to your browser instead\n"),
     spawn(process.execPath, [join(root, 'bin/paddock.mjs'), 'dashboard', ...args], { cwd: root, stdio: 'inherit' }))
 
