@@ -23,13 +23,31 @@ export default defineConfig({
     projects: [
       {
         test: {
-          // the engine, plus the layers it serves that run in Node: Electron main without
-          // Electron (test/main) and the shared protocol helpers (test/shared)
+          // the engine, plus the shared protocol helpers (test/shared); Electron main's pure
+          // modules have their own project below
           name: 'server',
-          include: ['test/server/**/*.test.ts', 'test/main/**/*.test.ts', 'test/shared/**/*.test.ts'],
+          include: ['test/server/**/*.test.ts', 'test/shared/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'main',
+          include: ['test/main/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        // packs the tarball and installs it: one file at a time, with room for npm
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 150_000,
+          hookTimeout: 150_000,
           fileParallelism: false,
         },
       },

@@ -8,8 +8,9 @@
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = new URL('..', import.meta.url).pathname
+const root = fileURLToPath(new URL('..', import.meta.url))
 const out = join(root, 'artifacts')
 const stage = join(out, 'electronegativity-input')
 const sarif = join(out, 'electronegativity.sarif')

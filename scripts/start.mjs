@@ -6,8 +6,9 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = new URL('..', import.meta.url).pathname
+const root = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2)
 const npx = join(root, 'node_modules/.bin')
 
@@ -47,8 +48,9 @@ function electronBinary() {
 }
 
 const electron = electronBinary()
+// the main process by its file: package.json's "main" is the library (import ... from 'paddock')
 const child = electron
-  ? spawn(electron, ['.', '--', ...args], { cwd: root, stdio: 'inherit' })
+  ? spawn(electron, [join(root, 'out/main/index.js'), '--', ...args], { cwd: root, stdio: 'inherit' })
   : (process.stdout.write("paddock: Electron's binary is not installed here; serving the same dashboard to your browser instead\n"),
     spawn(process.execPath, [join(root, 'bin/paddock.mjs'), 'dashboard', ...args], { cwd: root, stdio: 'inherit' }))
 

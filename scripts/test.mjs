@@ -7,8 +7,9 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = new URL('..', import.meta.url).pathname
+const root = fileURLToPath(new URL('..', import.meta.url))
 const npmCmd = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 const only = process.argv.slice(2)
 

@@ -5,20 +5,25 @@
  * stays thin.
  *
  * Electron's `runAsNode` fuse must stay on: the engine forks its workers with
- * child_process.fork, which runs them on Electron's own Node.
+ * child_process.fork, which runs them on Electron's own Node. Packaged, the engine and the
+ * demo live outside the asar archive (paths.ts, electron-builder.config.mjs).
+ *
+ * One instance: a second launch focuses this window, or opens the app module it was given.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, type IpcMainEvent, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, screen, session, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { IPC, type TargetInfo } from '../shared/bridge.js'
 import type { ControlCommand, ServerFrame } from '../shared/protocol.js'
 import { startHosting, type Hosting } from './hosting.js'
+import { menuTemplate } from './menu.js'
+import { appPaths, launchArgs } from './paths.js'
 import { closeDecision, TargetRegistry, type Subscribable } from './targets.js'
+import { loadWindowState, placeWindow, saveWindowState, type WindowState } from './window-state.js'
 
-const ROOT = app.getAppPath()
-const ENGINE = path.join(ROOT, 'dist/server')
-const DEMO = path.join(ROOT, 'resources/demo/app.mjs')
+const { engine: ENGINE, demo: DEMO } = appPaths(__dirname)
+const loadEngine = <T>(rel: string) => import(pathToFileURL(path.join(ENGINE, rel)).href) as Promise<T>
 const RENDERER_FILE = path.join(__dirname, '../renderer/index.html')
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -28,11 +33,9 @@ let hosting: Hosting | null = null
 let targets: TargetRegistry | null = null
 let quitting = false
 
-/** paddock options and app after `--`: `npm start -- app.mjs -w 4` */
-function paddockArgv(): string[] {
-  const i = process.argv.indexOf('--')
-  return i >= 0 ? process.argv.slice(i + 1) : []
-}
+// run as `electron out/main/index.js` in development, Electron would take its own name
+app.setName('paddock')
+const WINDOW_STATE_FILE = path.join(app.getPath('userData'), 'window-state.json')
 
 /** Only our window, showing our renderer, may talk to main. */
 function fromOurWindow(event: IpcMainEvent | IpcMainInvokeEvent): boolean {
@@ -47,9 +50,11 @@ function send(channel: string, payload: unknown): void {
 }
 
 function createWindow(): BrowserWindow {
+  const state = placeWindow(loadWindowState(WINDOW_STATE_FILE), screen.getAllDisplays().map((d) => d.workArea))
   const w = new BrowserWindow({
-    width: 1400,
-    height: 900,
+    width: state.width,
+    height: state.height,
+    ...(state.x !== undefined && state.y !== undefined ? { x: state.x, y: state.y } : {}),
     title: 'paddock',
     backgroundColor: '#0f1419',
     webPreferences: {
@@ -70,7 +75,9 @@ function createWindow(): BrowserWindow {
     if (url !== w.webContents.getURL()) e.preventDefault()
   })
   w.webContents.setWindowOpenHandler(() => ({ action: 'deny' }))
+  if (state.maximized) w.maximize()
   w.on('close', (e) => {
+    rememberBounds(w)
     if (quitting) return
     e.preventDefault()
     void closeWindow()
@@ -79,6 +86,17 @@ function createWindow(): BrowserWindow {
   if (dev && !app.isPackaged) void w.loadURL(dev)
   else void w.loadFile(RENDERER_FILE)
   return w
+}
+
+/** The normal (not maximized) bounds, so that un-maximizing next time restores them. */
+function rememberBounds(w: BrowserWindow): void {
+  const b = w.getNormalBounds()
+  const state: WindowState = { x: b.x, y: b.y, width: b.width, height: b.height, maximized: w.isMaximized() }
+  try {
+    saveWindowState(WINDOW_STATE_FILE, state)
+  } catch {
+    // a read-only profile: the window opens at its default size next time
+  }
 }
 
 /** Closing the window stops the hosted server gracefully; when requests are in flight, ask first. */
@@ -104,31 +122,82 @@ async function closeWindow(): Promise<void> {
   app.quit()
 }
 
-function menuCommand(command: ControlCommand): () => void {
-  return () => send(IPC.menuCommand, command)
+function buildMenu(): void {
+  const template = menuTemplate(process.platform, app.getName(), {
+    command: (command: ControlCommand) => send(IPC.menuCommand, command),
+    openAppModule: () => void chooseAppModule(),
+    attachToServer: () => void chooseServer(),
+  })
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template))
 }
 
-function buildMenu(): void {
-  const template: MenuItemConstructorOptions[] = [
-    { role: 'fileMenu' },
-    {
-      label: 'Server',
-      submenu: [
-        { label: 'Reload (HUP)', accelerator: 'CmdOrCtrl+R', click: menuCommand({ cmd: 'reload' }) },
-        { label: 'Add a worker (TTIN)', accelerator: 'CmdOrCtrl+=', click: menuCommand({ cmd: 'workers.add', count: 1 }) },
-        { label: 'Remove a worker (TTOU)', accelerator: 'CmdOrCtrl+-', click: menuCommand({ cmd: 'workers.remove', count: 1 }) },
-        { type: 'separator' },
-        { label: 'Reopen log files (USR1)', click: menuCommand({ cmd: 'logs.reopen' }) },
-        { type: 'separator' },
-        { label: 'Stop gracefully (TERM)', click: menuCommand({ cmd: 'stop', mode: 'graceful' }) },
-        { label: 'Quick stop (INT)', click: menuCommand({ cmd: 'stop', mode: 'quick' }) },
-        { label: 'Start', click: menuCommand({ cmd: 'start' }) },
-      ],
-    },
-    { role: 'viewMenu' },
-    { role: 'windowMenu' },
-  ]
-  Menu.setApplicationMenu(Menu.buildFromTemplate(template))
+/** Serve another app module in the hosted server (a reload that falls back if it fails to boot). */
+async function openAppModule(module: string): Promise<void> {
+  if (!hosting || !targets) return
+  const hosted = targets.list().find((t) => t.kind === 'hosted')
+  if (hosted && targets.current()?.id !== hosted.id) targets.select(hosted.id)
+  try {
+    const outcome = await hosting.host.setApp(module)
+    if (!outcome.ok) dialog.showErrorBox(`paddock could not serve ${path.basename(module)}`, outcome.error ?? 'the new app failed to boot; the previous one keeps serving')
+  } catch (err) {
+    dialog.showErrorBox(`paddock could not serve ${path.basename(module)}`, err instanceof Error ? err.message : String(err))
+  }
+}
+
+async function chooseAppModule(): Promise<void> {
+  if (!win) return
+  const { canceled, filePaths } = await dialog.showOpenDialog(win, {
+    title: 'Open an app module',
+    properties: ['openFile'],
+    filters: [{ name: 'JavaScript or TypeScript modules', extensions: ['js', 'mjs', 'cjs', 'ts', 'mts', 'cts'] }],
+  })
+  if (!canceled && filePaths[0]) await openAppModule(filePaths[0])
+}
+
+/** Attach to an arbiter started elsewhere: the live control sockets are offered first. */
+async function chooseServer(): Promise<void> {
+  if (!win || !targets) return
+  const { liveControlSockets } = await loadEngine<typeof import('../server/control/live-sockets.js')>('control/live-sockets.js')
+  const { defaultSocketDir } = await loadEngine<typeof import('../server/control/unix-socket.js')>('control/unix-socket.js')
+  const sockets = (await liveControlSockets()).slice(0, 8)
+  let chosen: string | undefined
+  if (sockets.length > 0) {
+    const { response } = await dialog.showMessageBox(win, {
+      type: 'question',
+      message: 'Attach to a running paddock server',
+      detail: `Servers with a control socket in ${defaultSocketDir()}:`,
+      buttons: [...sockets.map((p) => path.basename(p)), 'Other socket…', 'Cancel'],
+      cancelId: sockets.length + 1,
+    })
+    if (response === sockets.length + 1) return
+    chosen = sockets[response]
+  }
+  if (!chosen) {
+    const { canceled, filePaths } = await dialog.showOpenDialog(win, { title: 'Attach to a control socket (--control-socket)', defaultPath: defaultSocketDir(), properties: ['openFile', 'showHiddenFiles'] })
+    if (canceled || !filePaths[0]) return
+    chosen = filePaths[0]
+  }
+  try {
+    targets.attach(chosen)
+  } catch (err) {
+    dialog.showErrorBox('paddock could not attach', err instanceof Error ? err.message : String(err))
+  }
+}
+
+/** A second launch: focus this window; with an app module on its command line, serve it. */
+async function secondLaunch(args: string[], cwd: string): Promise<void> {
+  if (win) {
+    if (win.isMinimized()) win.restore()
+    win.focus()
+  }
+  const { parseArgv } = await loadEngine<typeof import('../server/config/resolve.js')>('config/resolve.js')
+  let module: string | null = null
+  try {
+    module = parseArgv(args, 'command line').app
+  } catch {
+    return
+  }
+  if (module) await openAppModule(/^\.{1,2}[\\/]/.test(module) ? path.resolve(cwd, module) : module)
 }
 
 function registerIpc(relay: (p: string) => Subscribable): void {
@@ -158,6 +227,17 @@ function registerIpc(relay: (p: string) => Subscribable): void {
   })
 }
 
+const firstLaunchArgs = launchArgs(process.argv, app.isPackaged)
+if (!app.requestSingleInstanceLock({ args: firstLaunchArgs, cwd: process.cwd() })) {
+  // the first instance got our arguments through 'second-instance'
+  app.exit(0)
+}
+app.on('second-instance', (_event, _argv, workingDirectory, additionalData) => {
+  const data = additionalData as { args?: unknown; cwd?: unknown } | undefined
+  const args = Array.isArray(data?.args) ? data.args.filter((a): a is string => typeof a === 'string') : []
+  void secondLaunch(args, typeof data?.cwd === 'string' ? data.cwd : workingDirectory)
+})
+
 app.whenReady().then(async () => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     // electronegativity: CSP_GLOBAL_CHECK the policy is the CSP constant above (no inline script or style, nothing remote); the checker cannot read a constant
@@ -165,10 +245,10 @@ app.whenReady().then(async () => {
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   buildMenu()
-  const { unixRelay } = (await import(pathToFileURL(path.join(ENGINE, 'control/relay.js')).href)) as typeof import('../server/control/relay.js')
+  const { unixRelay } = await loadEngine<typeof import('../server/control/relay.js')>('control/relay.js')
   registerIpc(unixRelay)
   try {
-    hosting = await startHosting({ engineDir: ENGINE, demoApp: DEMO, argv: paddockArgv() })
+    hosting = await startHosting({ engineDir: ENGINE, demoApp: DEMO, argv: firstLaunchArgs })
   } catch (err) {
     dialog.showErrorBox('paddock could not start the server', err instanceof Error ? err.message : String(err))
     app.exit(1)

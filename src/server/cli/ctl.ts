@@ -1,40 +1,66 @@
 /**
  * `paddock ctl`: steer a running server over its Unix control socket.
- * Every failure is one line on stderr and a non-zero exit code.
+ * Every failure is one line on stderr and a non-zero exit code: 2 for a usage error
+ * (as `paddock` and `paddock load`), 1 when the server cannot be reached or refuses.
  */
 import fs from 'node:fs'
-import path from 'node:path'
 import type net from 'node:net'
+import { parseArgs } from 'node:util'
 import { PROTOCOL_VERSION, type ArbiterSnapshot, type ControlCommand, type ServerFrame } from '../../shared/protocol.js'
 import { boundAddress } from '../../shared/listeners.js'
 import { encodeFrame, FrameDecoder } from '../control/framing.js'
 import { connectUnix, defaultSocketDir, defaultSocketPath } from '../control/unix-socket.js'
+import { liveControlSockets } from '../control/live-sockets.js'
 
-const USAGE = `usage: paddock ctl [--socket PATH | --name NAME] COMMAND
-  status | workers [--json] | watch | reload | add [N] | remove [N] | scale N
+const USAGE = `usage: paddock ctl [--socket PATH | --control-socket PATH | --name NAME] COMMAND
+  status [--json] | workers [--json] | watch | reload | add [N] | remove [N] | scale N
   class NAME [--threads N] [--worker-connections N] | kill PID [SIG] | stop [--quick]
   reopen-logs (USR1) | stop-workers (WINCH) | reexec (USR2) | reexec --cancel
-  config get [NAME] | config set NAME VALUE`
+  config get [NAME] [--json] | config set NAME VALUE`
+
+const OPTIONS = {
+  socket: { type: 'string' },
+  // the server's own flag for the same path, so a command line can be copied from one to the other
+  'control-socket': { type: 'string' },
+  name: { type: 'string', short: 'n' },
+  json: { type: 'boolean' },
+  quick: { type: 'boolean' },
+  cancel: { type: 'boolean' },
+  threads: { type: 'string' },
+  'worker-connections': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean }
+
+/** The flags each command takes besides the socket ones; any other is a usage error, not ignored. */
+const COMMAND_FLAGS: Record<string, (keyof Flags)[]> = {
+  status: ['json'], workers: ['json'], config: ['json'], class: ['threads', 'worker-connections'], stop: ['quick'], reexec: ['cancel'],
+}
 
 class CtlError extends Error {}
+/** A mistake on the command line: exit 2 and the usage. */
+class UsageError extends CtlError {}
 
-function findSocket(name?: string): string {
+/** The one control socket of a running master, skipping the files dead masters left behind. */
+async function findSocket(name?: string): Promise<string> {
   if (name) return defaultSocketPath(name)
   const dir = defaultSocketDir()
-  let found: string[] = []
+  const live = await liveControlSockets(dir)
+  if (live.length === 1) return live[0]!
+  if (live.length > 1) throw new CtlError(`several running servers have control sockets in ${dir} (${live.map((p) => p.slice(dir.length + 1)).join(', ')}); pick one with --socket PATH or --name NAME`)
+  let stale = 0
   try {
-    found = fs.readdirSync(dir).filter((f) => f.endsWith('.sock'))
+    stale = fs.readdirSync(dir).filter((f) => f.endsWith('.sock')).length
   } catch {
-    // no directory: nothing running
+    // no directory: nothing ever ran
   }
-  if (found.length === 0) throw new CtlError(`no control socket found in ${dir}; is paddock running? (or pass --socket PATH)`)
-  if (found.length > 1) throw new CtlError(`several control sockets in ${dir} (${found.join(', ')}); pick one with --socket PATH or --name NAME`)
-  return path.join(dir, found[0]!)
+  throw new CtlError(`no running paddock found in ${dir}${stale ? ` (${stale} stale socket${stale === 1 ? '' : 's'} of stopped servers)` : ''}; is paddock running? (or pass --socket PATH)`)
 }
 
 function int(v: string | undefined, what: string): number {
   const n = Number(v)
-  if (v === undefined || !Number.isInteger(n) || n < 1) throw new CtlError(`${what} must be a positive integer, got "${v ?? ''}"`)
+  if (v === undefined || !Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer, got "${v ?? ''}"`)
   return n
 }
 
@@ -46,8 +72,11 @@ function parseValue(v: string): unknown {
   }
 }
 
-function toCommand(args: string[], flags: Map<string, string | true>): ControlCommand | 'workers' | 'watch' {
+function toCommand(args: string[], flags: Flags): ControlCommand | 'workers' | 'watch' {
   const [cmd, a, b, c] = args
+  const allowed = new Set<string>(['socket', 'control-socket', 'name', 'help', ...(COMMAND_FLAGS[cmd ?? ''] ?? [])])
+  const stray = Object.keys(flags).find((f) => !allowed.has(f))
+  if (stray) throw new UsageError(`"${cmd}" takes no --${stray}`)
   switch (cmd) {
     case 'status':
       return { cmd: 'status' }
@@ -64,32 +93,32 @@ function toCommand(args: string[], flags: Map<string, string | true>): ControlCo
     case 'scale':
       return { cmd: 'workers.scale', count: int(a, 'N') }
     case 'class': {
-      if (!a) throw new CtlError('class needs a NAME (sync, gthread, async, native)')
-      const t = flags.get('threads')
-      const wc = flags.get('worker-connections')
+      if (!a) throw new UsageError('class needs a NAME (sync, gthread, async, native)')
+      const t = flags.threads
+      const wc = flags['worker-connections']
       return {
         cmd: 'class.set',
         workerClass: a as never,
-        threads: t === undefined ? undefined : int(String(t), '--threads'),
-        workerConnections: wc === undefined ? undefined : int(String(wc), '--worker-connections'),
+        threads: t === undefined ? undefined : int(t, '--threads'),
+        workerConnections: wc === undefined ? undefined : int(wc, '--worker-connections'),
       }
     }
     case 'kill':
       return { cmd: 'workers.kill', pid: int(a, 'PID'), signal: b }
     case 'stop':
-      return { cmd: 'stop', mode: flags.has('quick') ? 'quick' : 'graceful' }
+      return { cmd: 'stop', mode: flags.quick ? 'quick' : 'graceful' }
     case 'reopen-logs':
       return { cmd: 'logs.reopen' }
     case 'stop-workers':
       return { cmd: 'workers.stopAll' }
     case 'reexec':
-      return flags.has('cancel') ? { cmd: 'reexec.cancel' } : { cmd: 'reexec' }
+      return flags.cancel ? { cmd: 'reexec.cancel' } : { cmd: 'reexec' }
     case 'config':
       if (a === 'get') return { cmd: 'config.get', name: b }
       if (a === 'set' && b !== undefined && c !== undefined) return { cmd: 'config.set', name: b, value: parseValue(c) }
-      throw new CtlError('use: config get [NAME] | config set NAME VALUE')
+      throw new UsageError('use: config get [NAME] | config set NAME VALUE')
     default:
-      throw new CtlError(cmd ? `unknown command "${cmd}"\n${USAGE}` : USAGE)
+      throw new UsageError(cmd ? `unknown command "${cmd}"` : 'no command given')
   }
 }
 
@@ -173,33 +202,38 @@ async function open(sockPath: string, onFrame?: (f: ServerFrame) => void): Promi
   }
 }
 
-export async function runCtl(argv: string[]): Promise<number> {
-  const args: string[] = []
-  const flags = new Map<string, string | true>()
-  const valued = new Set(['socket', 'name', 'threads', 'worker-connections'])
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
-    if (a.startsWith('--')) {
-      const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined]
-      if (valued.has(k)) flags.set(k, v ?? argv[++i] ?? '')
-      else flags.set(k, true)
-    } else args.push(a)
+/** Strict parsing: an unknown or misplaced flag is a usage error, never silently dropped. */
+function parseCtlArgs(argv: string[]): { args: string[]; flags: Flags } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+    return { args: positionals, flags: values as Flags }
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/^Unknown option/, 'unrecognized option'))
   }
+}
+
+export async function runCtl(argv: string[]): Promise<number> {
   let sock: net.Socket | undefined
   try {
-    if (flags.has('help') || args.length === 0) {
+    const { args, flags } = parseCtlArgs(argv)
+    if (flags.help) {
       process.stdout.write(USAGE + '\n')
-      return args.length === 0 && !flags.has('help') ? 2 : 0
+      return 0
+    }
+    if (flags.socket !== undefined && flags['control-socket'] !== undefined && flags.socket !== flags['control-socket']) {
+      throw new UsageError('--socket and --control-socket name the same thing: give one')
     }
     const what = toCommand(args, flags)
-    const sockPath = typeof flags.get('socket') === 'string' ? String(flags.get('socket')) : findSocket(flags.get('name') as string | undefined)
+    const given = flags.socket ?? flags['control-socket']
+    if (given === '') throw new UsageError('--socket needs a PATH')
+    const sockPath = given ?? (await findSocket(flags.name))
     if (what === 'watch') return await watch(sockPath)
     const s = await open(sockPath)
     sock = s.sock
     const res = await s.call(what === 'workers' ? { cmd: 'status' } : what)
     if (!res.result.ok) throw new CtlError(`${res.result.error.message} (${res.result.error.code})`)
     const data = res.result.data
-    if (flags.has('json')) process.stdout.write(JSON.stringify(what === 'workers' ? (data as ArbiterSnapshot).workers : data, null, 2) + '\n')
+    if (flags.json) process.stdout.write(JSON.stringify(what === 'workers' ? (data as ArbiterSnapshot).workers : data, null, 2) + '\n')
     else if (what === 'workers') process.stdout.write(workersTable(data as ArbiterSnapshot) + '\n')
     else if (typeof what === 'object' && what.cmd === 'status') process.stdout.write(statusText(data as ArbiterSnapshot) + '\n')
     else if (typeof what === 'object' && what.cmd === 'config.get') {
@@ -208,8 +242,11 @@ export async function runCtl(argv: string[]): Promise<number> {
     } else process.stdout.write((res.result.message ?? 'ok') + '\n')
     return 0
   } catch (err) {
-    process.stderr.write(`paddock ctl: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`)
-    if (err instanceof CtlError && err.message.includes('\n')) process.stderr.write(err.message.split('\n').slice(1).join('\n') + '\n')
+    process.stderr.write(`paddock ctl: ${err instanceof Error ? err.message : String(err)}\n`)
+    if (err instanceof UsageError) {
+      process.stderr.write(USAGE + '\n')
+      return 2
+    }
     return 1
   } finally {
     sock?.destroy()

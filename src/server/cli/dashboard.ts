@@ -5,7 +5,7 @@
  */
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { describeError } from '../errors.js'
+import { describeError, isPaddockError } from '../errors.js'
 import { startWebServer } from '../control/web-server.js'
 import { unixRelay } from '../control/relay.js'
 
@@ -30,8 +30,20 @@ function takeFlag(argv: string[], name: string): string | undefined {
   return v
 }
 
+const USAGE = `usage: paddock dashboard [--port N] [OPTIONS] [MODULE[:EXPORT]]
+       paddock dashboard [--port N] --attach SOCKET
+  Serves the dashboard to your browser on 127.0.0.1 (the URL, with its token, is printed).
+  Without --attach it hosts a server for MODULE (the demo app when none is given), taking
+  every option of \`paddock\` (see paddock --help); --attach shows a server started elsewhere.
+  --port N   the dashboard's port (default: one the kernel picks)`
+
 export async function runDashboard(argvIn: string[]): Promise<number> {
   const argv = [...argvIn]
+  // before anything binds: `dashboard --help` must not start the demo on :8000
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE + '\n')
+    return 0
+  }
   try {
     const portFlag = takeFlag(argv, 'port')
     const port = portFlag === undefined ? 0 : Number(portFlag)
@@ -68,6 +80,6 @@ export async function runDashboard(argvIn: string[]): Promise<number> {
     return 0
   } catch (err) {
     process.stderr.write(`paddock dashboard: ${describeError(err)}\n`)
-    return 1
+    return isPaddockError(err) && (err.code === 'PADDOCK_ERR_USAGE' || err.code === 'PADDOCK_ERR_CONFIG') ? 2 : 1
   }
 }

@@ -31,7 +31,9 @@ const env = process.env
 
 export const WORKER_CLASS_CHOICES = ['sync', 'gthread', 'async', 'native', 'gevent', 'eventlet'] as const
 
-export const SETTINGS: readonly SettingSpec[] = [
+// `as const`: the public config types (src/server/public-config.ts) are derived from this
+// very table, so a setting added here is typed in every paddock.config.ts at once.
+const TABLE = [
   { name: 'config', flag: 'config', short: 'c', type: 'string', default: null, apply: 'restart', section: 'server', meta: 'FILE', description: 'Config file (JS, MJS or TS). Default: ./paddock.config.{js,mjs,ts} when present.' },
   { name: 'bind', flag: 'bind', short: 'b', type: 'list', default: () => (env.PORT ? [`0.0.0.0:${env.PORT}`] : ['127.0.0.1:8000']), apply: 'reload', section: 'server', meta: 'ADDRESS', description: 'Address to listen on, repeatable: HOST:PORT, [::1]:PORT, unix:PATH, fd://N. Default 127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set.' },
   { name: 'backlog', flag: 'backlog', type: 'int', default: 2048, min: 1, apply: 'restart', section: 'server', meta: 'INT', description: 'Maximum number of pending connections in the kernel listen queue.' },
@@ -74,7 +76,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'statsd_prefix', flag: 'statsd-prefix', type: 'string', default: '', apply: 'restart', section: 'control', meta: 'PREFIX', description: 'Prefix for statsd metric names.' },
   { name: 'dogstatsd_tags', flag: 'dogstatsd-tags', type: 'string', default: '', apply: 'restart', section: 'control', meta: 'TAGS', description: 'Comma-separated DogStatsD tags.' },
   { name: 'dashboard', flag: 'dashboard', type: 'bool', default: false, apply: 'restart', section: 'control', description: 'Also serve the browser dashboard on 127.0.0.1 (URL with a token is logged).' },
-]
+] as const satisfies readonly SettingSpec[]
+
+export type SettingsTable = typeof TABLE
+export const SETTINGS: readonly SettingSpec[] = TABLE
 
 /** Settings a config file may contain besides the table: the app and the hooks. */
 export const HOOK_NAMES = [

@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ControlServer } from './control-server.js'
 
@@ -39,7 +40,8 @@ export interface WebServer {
   close(): Promise<void>
 }
 
-const DEFAULT_ROOT = path.resolve(new URL('../../../out/renderer', import.meta.url).pathname)
+// fileURLToPath, not .pathname: a package under a path with a space would get %20 and a 404
+const DEFAULT_ROOT = fileURLToPath(new URL('../../../out/renderer', import.meta.url))
 
 export async function startWebServer(control: Pick<ControlServer, 'subscribe'>, opts: WebServerOptions = {}): Promise<WebServer> {
   const token = opts.token ?? crypto.randomBytes(24).toString('base64url')
