@@ -9,7 +9,7 @@ import { checkRequest, limitsFrom, maxHeaderBytes } from './limits.js'
 import { clientErrorStatus, rejectResponse, rejectSocket } from './errors.js'
 import { applyProxyHeaders } from './proxy.js'
 import { findHeader } from './headers.js'
-import { takeAcceptedAt, type WorkerCounters, type ActiveRequest } from '../worker/stats.js'
+import { takeAcceptedAt, type WorkerCounters, type ActiveRequest } from '../accounting/counters.js'
 import type { NodeListener } from '../app/load.js'
 
 export interface HttpServerOptions {

@@ -8,12 +8,12 @@
 import net from 'node:net'
 import { openSync, writeSync, closeSync } from 'node:fs'
 import { WORKER_ENV, type MasterMessage, type WorkerBootInfo, type WorkerMessage } from './ipc.js'
-import { WorkerCounters } from './stats.js'
+import { WorkerCounters } from '../accounting/counters.js'
 import { loadApp } from '../app/load.js'
 import { createHttpServer } from '../http/server.js'
-import { trackConnections, type ConnectionTracking } from '../workers/event-loop.js'
-import { startThreadPool, type ThreadPool } from '../workers/gthread.js'
-import { instrument, nativeServer } from '../workers/native.js'
+import { trackConnections, type ConnectionTracking } from '../classes/event-loop.js'
+import { startThreadPool, type ThreadPool } from '../classes/gthread/pool.js'
+import { instrument, nativeServer } from '../classes/native.js'
 import { formatAccessLog } from '../log/access.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
@@ -89,7 +89,7 @@ async function boot(): Promise<void> {
     pool = await startThreadPool({ threads, settings, log, onChange: () => tracking?.update() })
     counters.threadsTotal = threads
   }
-  const refs = new WeakMap<import('node:http').IncomingMessage, import('./stats.js').ActiveRequest>()
+  const refs = new WeakMap<import('node:http').IncomingMessage, import('../accounting/counters.js').ActiveRequest>()
   // gthread loads the app here only to hand WebSocket upgrades to it (sockets cannot go to threads)
   const native = info.workerClass === 'native'
   const app = native || (threaded && !pool!.hasUpgrade) ? null : await loadApp(String(settings.app), { factory: settings.factory === true, interface: String(settings.interface ?? 'auto') })
@@ -147,14 +147,14 @@ async function boot(): Promise<void> {
  * say what was stuck. Announce the first request after each heartbeat and any request
  * after a quiet moment: at most a few messages a second under load.
  */
-function requestStarted(ref: import('./stats.js').ActiveRequest): void {
+function requestStarted(ref: import('../accounting/counters.js').ActiveRequest): void {
   if (!announcedSinceBeat || Date.now() - lastSent > 10) {
     announcedSinceBeat = true
     send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt } })
   }
 }
 
-function requestEnded(ref: import('./stats.js').ActiveRequest, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, bytes: number): void {
+function requestEnded(ref: import('../accounting/counters.js').ActiveRequest, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, bytes: number): void {
   if (accessFd !== null) writeAccess(ref.startedAt, req, res, bytes)
   if (maxRequests > 0 && counters.requests >= maxRequests && !retireAsked) {
     retireAsked = true

@@ -9,7 +9,7 @@ import http from 'node:http'
 import type { Socket } from 'node:net'
 import { importAppModule, splitAppSpec } from '../app/load.js'
 import { PaddockError } from '../errors.js'
-import { takeAcceptedAt, type ActiveRequest, type WorkerCounters } from '../worker/stats.js'
+import { takeAcceptedAt, type ActiveRequest, type WorkerCounters } from '../accounting/counters.js'
 import { queueBehind } from '../http/server.js'
 
 function isServer(v: unknown): v is http.Server {

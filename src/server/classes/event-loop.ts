@@ -8,7 +8,7 @@
 import type { Server, Socket } from 'node:net'
 import type http from 'node:http'
 import { AcceptGate } from './accept.js'
-import { markAccepted, type WorkerCounters } from '../worker/stats.js'
+import { markAccepted, type WorkerCounters } from '../accounting/counters.js'
 
 const BUSY_GATE_MS = 100
 
