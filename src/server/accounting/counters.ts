@@ -11,8 +11,7 @@ import type { Socket } from 'node:net'
 // arbiter <-> worker contract, a types-only file that imports nothing but src/shared.
 import type { WorkerStats } from '../worker/ipc.js'
 import { LoopLag } from './loop-lag.js'
-
-type AcceptedSocket = Socket & { paddockAcceptedAt?: number }
+import { kAcceptedAt, type PaddockSocket } from '../symbols.js'
 
 /**
  * When the worker accepted this connection, for its first request only: that request may
@@ -20,14 +19,14 @@ type AcceptedSocket = Socket & { paddockAcceptedAt?: number }
  * kept-alive connection did not wait since the accept.
  */
 export function takeAcceptedAt(socket: Socket): number | undefined {
-  const s = socket as AcceptedSocket
-  const at = s.paddockAcceptedAt
-  if (at !== undefined) s.paddockAcceptedAt = undefined
+  const s = socket as PaddockSocket
+  const at = s[kAcceptedAt]
+  if (at !== undefined) s[kAcceptedAt] = undefined
   return at
 }
 
 export function markAccepted(socket: Socket): void {
-  ;(socket as AcceptedSocket).paddockAcceptedAt = Date.now()
+  ;(socket as PaddockSocket)[kAcceptedAt] = Date.now()
 }
 
 const MAX_DURATIONS = 512

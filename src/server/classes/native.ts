@@ -11,6 +11,7 @@ import { importAppModule, splitAppSpec } from '../app/load.js'
 import { PaddockError } from '../errors.js'
 import { takeAcceptedAt, type ActiveRequest, type WorkerCounters } from '../accounting/counters.js'
 import { queueBehind } from '../http/server.js'
+import { kUpgraded, type PaddockSocket } from '../symbols.js'
 
 function isServer(v: unknown): v is http.Server {
   return !!v && typeof v === 'object' && typeof (v as http.Server).listen === 'function' && typeof (v as http.Server).on === 'function' && typeof (v as http.Server).emit === 'function' && 'maxHeadersCount' in (v as object)
@@ -73,7 +74,7 @@ export function instrument(
   })
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
     counters.upgraded++
-    ;(socket as Socket & { paddockUpgraded?: string }).paddockUpgraded = String(req.headers.upgrade ?? 'unknown').toLowerCase()
+    ;(socket as PaddockSocket)[kUpgraded] = String(req.headers.upgrade ?? 'unknown').toLowerCase()
     socket.once('close', () => counters.upgraded--)
   })
   queueMicrotask(() => {

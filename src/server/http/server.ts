@@ -11,6 +11,7 @@ import { applyProxyHeaders } from './proxy.js'
 import { findHeader } from './headers.js'
 import { takeAcceptedAt, type WorkerCounters, type ActiveRequest } from '../accounting/counters.js'
 import type { NodeListener } from '../app/load.js'
+import { kBodyBytes, kBytes, kQueued, kRef, kRes, type PaddockSocket } from '../symbols.js'
 
 export interface HttpServerOptions {
   settings: Record<string, unknown>
@@ -42,16 +43,16 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
    * 'finish', or when the connection is lost first.
    */
   class TrackedResponse extends http.ServerResponse {
-    paddockRef: ActiveRequest | null = null
-    paddockBytes = 0
+    [kRef]: ActiveRequest | null = null;
+    [kBytes] = 0
     // No rest parameters: an emit runs four or five times per response, and spreading
     // arguments each time showed in hello-world throughput.
     override emit(event: string | symbol, arg?: unknown): boolean {
-      if (event === 'close' && this.paddockRef) {
-        const ref = this.paddockRef
-        this.paddockRef = null
+      if (event === 'close' && this[kRef]) {
+        const ref = this[kRef]
+        this[kRef] = null
         o.counters.finish(ref, this.statusCode)
-        o.onRequestEnd?.(ref, this.req, this, this.paddockBytes)
+        o.onRequestEnd?.(ref, this.req, this, this[kBytes])
         runHook(o, 'post_request', this.req, this)
       }
       // ServerResponse's own events carry at most one argument; anything else goes through as is
@@ -82,13 +83,13 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
    * an await would get none of it.
    */
   class LimitedRequest extends http.IncomingMessage {
-    paddockRes: ServerResponse | null = null
-    paddockBodyBytes = 0
+    [kRes]: ServerResponse | null = null;
+    [kBodyBytes] = 0
     override push(chunk: unknown, encoding?: BufferEncoding): boolean {
       if (chunk !== null && chunk !== undefined) {
-        this.paddockBodyBytes += (chunk as Buffer).length
-        if (this.paddockBodyBytes > limits.body) {
-          const res = this.paddockRes
+        this[kBodyBytes] += (chunk as Buffer).length
+        if (this[kBodyBytes] > limits.body) {
+          const res = this[kRes]
           if (res && !res.headersSent) rejectResponse(res, 413, `body larger than ${limits.body} bytes`)
           this.socket.destroySoon?.()
           return false
@@ -120,14 +121,14 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     o.counters.start(ref)
     o.onRequestStart?.(ref, req)
     // Count body bytes for the access log without buffering anything (only when it is on).
-    if (o.countBytes) countBodyBytes(res, (n) => (res.paddockBytes += n))
-    res.paddockRef = ref
+    if (o.countBytes) countBodyBytes(res, (n) => (res[kBytes] += n))
+    res[kRef] = ref
     // Pipelined behind a response still being written: Node queues it without a socket,
     // and if the connection closes first (the earlier response said Connection: close, or
     // the client left) it never emits 'close' for it: the request would stay in flight
     // for good, and hold up every drain until the graceful timeout.
     if (!res.socket) queueBehind(req.socket, res)
-    if (limits.body > 0) (req as LimitedRequest).paddockRes = res
+    if (limits.body > 0) (req as LimitedRequest)[kRes] = res
     runHook(o, 'pre_request', req)
     try {
       const result = o.listener(req, res)
@@ -151,28 +152,24 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
   return server
 }
 
-interface QueuingSocket extends Socket {
-  paddockQueued?: ServerResponse[]
-}
-
 /**
  * A response pipelined behind one still being written has no socket yet; Node never emits
  * 'close' for it if the connection closes first. This does, when that happens.
  */
 export function queueBehind(socket: Socket, res: ServerResponse): void {
-  const s = socket as QueuingSocket
-  if (s.paddockQueued) {
+  const s = socket as PaddockSocket
+  if (s[kQueued]) {
     // those that got the socket since are Node's to close: the list stays as long as the
     // client's pipeline, not as long as the connection's life
-    s.paddockQueued = s.paddockQueued.filter((r) => !r.socket && !r.writableFinished)
-    s.paddockQueued.push(res)
+    s[kQueued] = s[kQueued].filter((r) => !r.socket && !r.writableFinished)
+    s[kQueued].push(res)
     return
   }
-  s.paddockQueued = [res]
+  s[kQueued] = [res]
   s.once('close', () => {
     // closed without ever being written: as Node does for the response it was writing
-    for (const r of s.paddockQueued!) if (!r.socket && !r.writableFinished) r.emit('close')
-    s.paddockQueued = undefined
+    for (const r of s[kQueued]!) if (!r.socket && !r.writableFinished) r.emit('close')
+    s[kQueued] = undefined
   })
 }
 

@@ -15,6 +15,7 @@ import { trackConnections, type ConnectionTracking } from '../classes/event-loop
 import { startThreadPool, type ThreadPool } from '../classes/gthread/pool.js'
 import { instrument, nativeServer } from '../classes/native.js'
 import { formatAccessLog } from '../log/access.js'
+import { kIdleSince, kUpgraded, type PaddockSocket } from '../symbols.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
 import type { LogLevel } from '../../shared/protocol.js'
@@ -177,7 +178,7 @@ function upgradeHandler(upgrade: ((req: import('node:http').IncomingMessage, soc
     if (!upgrade) return refuse(socket, 'this app does not handle protocol upgrades (export an upgrade(req, socket, head) function)')
     if (refuseSync) return refuse(socket, 'sync workers refuse protocol upgrades: one long-lived connection would occupy a whole worker; use -k async or gthread, or --allow-sync-upgrades')
     counters.upgraded++
-    ;(socket as net.Socket & { paddockUpgraded?: string }).paddockUpgraded = String(req.headers.upgrade ?? 'unknown').toLowerCase()
+    ;(socket as PaddockSocket)[kUpgraded] = String(req.headers.upgrade ?? 'unknown').toLowerCase()
     socket.once('close', () => counters.upgraded--)
     try {
       upgrade(req, socket, head)
@@ -253,11 +254,11 @@ const GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9])
 function goingAway(): number {
   let n = 0
   for (const socket of tracking?.sockets ?? []) {
-    const s = socket as net.Socket & { paddockUpgraded?: string }
-    if (!s.paddockUpgraded || s.destroyed) continue
+    const s = socket as PaddockSocket
+    if (!s[kUpgraded] || s.destroyed) continue
     n++
     // a close frame only means something to a WebSocket peer; other upgrades are just ended
-    if (s.paddockUpgraded === 'websocket') s.end(GOING_AWAY)
+    if (s[kUpgraded] === 'websocket') s.end(GOING_AWAY)
     else s.end()
   }
   return n
@@ -267,14 +268,14 @@ function goingAway(): number {
 function closeIdleLoop(): void {
   if (!tracking) return
   for (const socket of tracking.sockets) {
-    const s = socket as net.Socket & { _httpMessage?: unknown; paddockIdleSince?: number; paddockUpgraded?: string }
+    const s = socket as PaddockSocket
     // an upgraded connection (WebSocket) is the app's to close; the graceful timeout bounds it
-    if (s._httpMessage || s.paddockUpgraded) {
-      s.paddockIdleSince = undefined
+    if (s._httpMessage || s[kUpgraded]) {
+      s[kIdleSince] = undefined
       continue
     }
-    s.paddockIdleSince ??= Date.now()
-    if (Date.now() - s.paddockIdleSince >= 250) s.destroySoon()
+    s[kIdleSince] ??= Date.now()
+    if (Date.now() - s[kIdleSince] >= 250) s.destroySoon()
   }
   maybeExit()
   setTimeout(closeIdleLoop, 50).unref()
