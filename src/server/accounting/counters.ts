@@ -9,7 +9,9 @@ import { LATENCY_BOUNDS_MS, type RequestRef, type RequestSpan } from '../../shar
 import type { Socket } from 'node:net'
 // The one import upward in the server: the heartbeat's wire type belongs to the
 // arbiter <-> worker contract, a types-only file that imports nothing but src/shared.
+// Everything below the runtime takes the type from here.
 import type { WorkerStats } from '../worker/ipc.js'
+export type { WorkerStats }
 import { LoopLag } from './loop-lag.js'
 import { kAcceptedAt, type PaddockSocket } from '../symbols.js'
 

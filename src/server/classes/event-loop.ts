@@ -5,85 +5,48 @@
  *   async  up to worker_connections connections on the loop; above that the process
  *          stops accepting and the backlog feeds other workers; keep-alive on.
  */
-import type { Server, Socket } from 'node:net'
-import type http from 'node:http'
-import { AcceptGate } from './accept.js'
-import { markAccepted, type WorkerCounters } from '../accounting/counters.js'
+import { loadApp } from '../app/load.js'
+import { createHttpServer } from '../http/server.js'
+import { closeIdleConnections } from './drain.js'
+import { serveUpgrades } from './upgrade.js'
+import type { BootedClass, ClassContext, WorkerClass } from './worker-class.js'
 
-const BUSY_GATE_MS = 100
-
-export interface ConnectionTracking {
-  gate: AcceptGate
-  sockets: Set<Socket>
-  /** re-evaluate whether to accept (after `busy` may have changed) */
-  update(): void
-  /** stop accepting for `ms` whatever else happens (rebalancing: let other workers take new connections) */
-  hold(ms: number): void
+export const syncClass: WorkerClass = {
+  name: 'sync',
+  traits: { shedsConnections: false },
+  keepAlive: false,
+  upgrades: 'opt-in',
+  acceptLimit: () => 1,
+  boot: (ctx) => bootEventLoop(syncClass, ctx),
 }
 
-/** gthread's pool as the accept gate sees it */
-export interface PoolPressure {
-  /** every thread busy and as many requests already waiting */
-  saturated(): boolean
-  /** a thread is free: real spare capacity */
-  spare(): boolean
+export const asyncClass: WorkerClass = {
+  name: 'async',
+  traits: { shedsConnections: true },
+  keepAlive: true,
+  upgrades: 'app',
+  acceptLimit: workerConnections,
+  boot: (ctx) => bootEventLoop(asyncClass, ctx),
 }
 
-/**
- * Accept while under `limit` connections and (gthread) while the pool is not saturated;
- * otherwise leave new connections in the kernel backlog for other workers.
- */
+/** the connection limit of every class but sync */
+export function workerConnections(settings: Record<string, unknown>): number {
+  return Number(settings.worker_connections ?? 1000)
+}
 
-export function trackConnections(server: http.Server, listeners: Server[], counters: WorkerCounters, limit: number, warn: (m: string) => void, pool?: PoolPressure): ConnectionTracking {
-  const gate = new AcceptGate(listeners)
-  if (!gate.supported) warn('accept control is not available on this Node version: this worker may accept connections while busy (they wait for it in-process)')
-  const sockets = new Set<Socket>()
-  let heldUntil = 0
-  let busySince = 0
-  let busyTimer: NodeJS.Timeout | null = null
-  const update = () => {
-    if (sockets.size >= limit || Date.now() < heldUntil || busyGate()) gate.pause()
-    else gate.resume()
+/** The figures as the counters have them: one event loop runs every request. */
+export const ownFigures: BootedClass['figures'] = (stats) => stats
+
+async function bootEventLoop(cls: WorkerClass, ctx: ClassContext): Promise<BootedClass> {
+  const s = ctx.settings
+  const app = await loadApp(String(s.app), { factory: s.factory === true, interface: String(s.interface ?? 'auto') })
+  return {
+    async createServer() {
+      const server = createHttpServer({ settings: s, counters: ctx.counters, keepAlive: cls.keepAlive, serve: { app: app.listener }, ...ctx.edge })
+      serveUpgrades(server, app.upgrade, cls, ctx)
+      return server
+    },
+    figures: ownFigures,
+    closeIdle: closeIdleConnections,
   }
-  /**
-   * While busy, leave new connections to the other workers, but only for BUSY_GATE_MS: a
-   * connection still waiting in the backlog after that means every worker is busy, and then
-   * it is fairer to take it and queue its request in order (as Gunicorn's gthread does)
-   * than to let kept-alive clients, whose requests queue at once, starve it (measured:
-   * p99 1.2 s with 50 connections on 2 x 4 threads, against 23 ms). The clock restarts only
-   * when a thread is free: the queue dipping for a moment under load does not restart it.
-   */
-  const busyGate = (): boolean => {
-    if (!pool) return false
-    if (pool.spare()) busySince = 0
-    if (!pool.saturated()) return false
-    const now = Date.now()
-    if (!busySince) busySince = now
-    if (now - busySince >= BUSY_GATE_MS) return false
-    if (!busyTimer) {
-      busyTimer = setTimeout(() => {
-        busyTimer = null
-        update()
-      }, BUSY_GATE_MS - (now - busySince) + 1)
-      busyTimer.unref()
-    }
-    return true
-  }
-  const hold = (ms: number) => {
-    heldUntil = Date.now() + ms
-    gate.pause()
-    setTimeout(update, ms + 5).unref()
-  }
-  server.on('connection', (socket: Socket) => {
-    markAccepted(socket)
-    sockets.add(socket)
-    counters.connections = sockets.size
-    update()
-    socket.once('close', () => {
-      sockets.delete(socket)
-      counters.connections = sockets.size
-      update()
-    })
-  })
-  return { gate, sockets, update, hold }
 }

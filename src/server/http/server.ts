@@ -13,13 +13,18 @@ import { takeAcceptedAt, type WorkerCounters, type ActiveRequest } from '../acco
 import type { NodeListener } from '../app/load.js'
 import { kBodyBytes, kBytes, kQueued, kRef, kRes, type PaddockSocket } from '../symbols.js'
 
+/**
+ * Who answers a request: the app itself, or (gthread) a dispatcher that hands the request
+ * on together with its running record, so the record need not be looked up again.
+ */
+export type Serve = { app: NodeListener } | { dispatch: (req: IncomingMessage, res: ServerResponse, ref: ActiveRequest) => void }
+
 export interface HttpServerOptions {
   settings: Record<string, unknown>
-  listener: NodeListener
+  serve: Serve
   counters: WorkerCounters
-  /** sync: close after every response */
+  /** the worker class's keep-alive (sync: close after every response) */
   keepAlive: boolean
-  thread?: number
   onRequestStart?: (ref: ActiveRequest, req: IncomingMessage) => void
   onRequestEnd?: (ref: ActiveRequest, req: IncomingMessage, res: ServerResponse, bytes: number) => void
   onAppError?: (err: unknown, req: IncomingMessage) => void
@@ -36,6 +41,8 @@ export interface HttpServerOptions {
 export function createHttpServer(o: HttpServerOptions): http.Server {
   const s = o.settings
   const limits = limitsFrom(s)
+  const app = 'app' in o.serve ? o.serve.app : null
+  const dispatch = 'dispatch' in o.serve ? o.serve.dispatch : null
   const keepAliveMs = Number(s.keepalive ?? 2) * 1000
   /**
    * Each response reports its own end: no listener per request (the hot path of a
@@ -117,7 +124,9 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     if (rejection) return rejectResponse(res, rejection.status, rejection.reason)
     applyProxyHeaders(req, s)
     if (!o.keepAlive || o.isDraining() || o.shed?.()) res.shouldKeepAlive = false
-    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: o.thread, acceptedAt: takeAcceptedAt(req.socket), slot: -1 }
+    // `thread` is set by gthread when a thread takes the request; named here so every
+    // record has the same shape
+    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: undefined, acceptedAt: takeAcceptedAt(req.socket), slot: -1 }
     o.counters.start(ref)
     o.onRequestStart?.(ref, req)
     // Count body bytes for the access log without buffering anything (only when it is on).
@@ -131,7 +140,8 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     if (limits.body > 0) (req as LimitedRequest)[kRes] = res
     runHook(o, 'pre_request', req)
     try {
-      const result = o.listener(req, res)
+      if (dispatch) return dispatch(req, res, ref)
+      const result = app!(req, res)
       if (result && typeof (result as Promise<unknown>).then === 'function') {
         ;(result as Promise<unknown>).then(undefined, (err) => appFailed(o, err, req, res))
       }
