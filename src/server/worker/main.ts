@@ -1,8 +1,9 @@
 /**
  * The worker process: forked by the arbiter (see ipc.ts for the fd layout and messages).
+ * What differs between worker classes is behind the WorkerClass interface (classes/).
  *
- *   booting: handlers, app load, post_worker_init  -> {t:'booted'}
- *   ready:   listening on every inherited fd       -> {t:'ready'}, heartbeats
+ *   booting: handlers, the class boots (app, threads), post_worker_init -> {t:'booted'}
+ *   ready:   listening on every inherited fd       -> {t:'ready', traits}, heartbeats
  *   draining: stop accepting, finish in-flight, close kept-alive connections -> exit 0
  */
 import net from 'node:net'
