@@ -9,16 +9,22 @@ import { checkRequest, limitsFrom, maxHeaderBytes } from './limits.js'
 import { clientErrorStatus, rejectResponse, rejectSocket } from './errors.js'
 import { applyProxyHeaders } from './proxy.js'
 import { findHeader } from './headers.js'
-import { takeAcceptedAt, type WorkerCounters, type ActiveRequest } from '../worker/stats.js'
+import { takeAcceptedAt, type WorkerCounters, type ActiveRequest } from '../accounting/counters.js'
 import type { NodeListener } from '../app/load.js'
+import { kBodyBytes, kBytes, kQueued, kRef, kRes, type PaddockSocket } from '../symbols.js'
+
+/**
+ * Who answers a request: the app itself, or (gthread) a dispatcher that hands the request
+ * on together with its running record, so the record need not be looked up again.
+ */
+export type Serve = { app: NodeListener } | { dispatch: (req: IncomingMessage, res: ServerResponse, ref: ActiveRequest) => void }
 
 export interface HttpServerOptions {
   settings: Record<string, unknown>
-  listener: NodeListener
+  serve: Serve
   counters: WorkerCounters
-  /** sync: close after every response */
+  /** the worker class's keep-alive (sync: close after every response) */
   keepAlive: boolean
-  thread?: number
   onRequestStart?: (ref: ActiveRequest, req: IncomingMessage) => void
   onRequestEnd?: (ref: ActiveRequest, req: IncomingMessage, res: ServerResponse, bytes: number) => void
   onAppError?: (err: unknown, req: IncomingMessage) => void
@@ -35,6 +41,8 @@ export interface HttpServerOptions {
 export function createHttpServer(o: HttpServerOptions): http.Server {
   const s = o.settings
   const limits = limitsFrom(s)
+  const app = 'app' in o.serve ? o.serve.app : null
+  const dispatch = 'dispatch' in o.serve ? o.serve.dispatch : null
   const keepAliveMs = Number(s.keepalive ?? 2) * 1000
   /**
    * Each response reports its own end: no listener per request (the hot path of a
@@ -42,16 +50,16 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
    * 'finish', or when the connection is lost first.
    */
   class TrackedResponse extends http.ServerResponse {
-    paddockRef: ActiveRequest | null = null
-    paddockBytes = 0
+    [kRef]: ActiveRequest | null = null;
+    [kBytes] = 0
     // No rest parameters: an emit runs four or five times per response, and spreading
     // arguments each time showed in hello-world throughput.
     override emit(event: string | symbol, arg?: unknown): boolean {
-      if (event === 'close' && this.paddockRef) {
-        const ref = this.paddockRef
-        this.paddockRef = null
+      if (event === 'close' && this[kRef]) {
+        const ref = this[kRef]
+        this[kRef] = null
         o.counters.finish(ref, this.statusCode)
-        o.onRequestEnd?.(ref, this.req, this, this.paddockBytes)
+        o.onRequestEnd?.(ref, this.req, this, this[kBytes])
         runHook(o, 'post_request', this.req, this)
       }
       // ServerResponse's own events carry at most one argument; anything else goes through as is
@@ -82,13 +90,13 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
    * an await would get none of it.
    */
   class LimitedRequest extends http.IncomingMessage {
-    paddockRes: ServerResponse | null = null
-    paddockBodyBytes = 0
+    [kRes]: ServerResponse | null = null;
+    [kBodyBytes] = 0
     override push(chunk: unknown, encoding?: BufferEncoding): boolean {
       if (chunk !== null && chunk !== undefined) {
-        this.paddockBodyBytes += (chunk as Buffer).length
-        if (this.paddockBodyBytes > limits.body) {
-          const res = this.paddockRes
+        this[kBodyBytes] += (chunk as Buffer).length
+        if (this[kBodyBytes] > limits.body) {
+          const res = this[kRes]
           if (res && !res.headersSent) rejectResponse(res, 413, `body larger than ${limits.body} bytes`)
           this.socket.destroySoon?.()
           return false
@@ -116,21 +124,24 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     if (rejection) return rejectResponse(res, rejection.status, rejection.reason)
     applyProxyHeaders(req, s)
     if (!o.keepAlive || o.isDraining() || o.shed?.()) res.shouldKeepAlive = false
-    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: o.thread, acceptedAt: takeAcceptedAt(req.socket), slot: -1 }
+    // `thread` is set by gthread when a thread takes the request; named here so every
+    // record has the same shape
+    const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), thread: undefined, acceptedAt: takeAcceptedAt(req.socket), slot: -1 }
     o.counters.start(ref)
     o.onRequestStart?.(ref, req)
     // Count body bytes for the access log without buffering anything (only when it is on).
-    if (o.countBytes) countBodyBytes(res, (n) => (res.paddockBytes += n))
-    res.paddockRef = ref
+    if (o.countBytes) countBodyBytes(res, (n) => (res[kBytes] += n))
+    res[kRef] = ref
     // Pipelined behind a response still being written: Node queues it without a socket,
     // and if the connection closes first (the earlier response said Connection: close, or
     // the client left) it never emits 'close' for it: the request would stay in flight
     // for good, and hold up every drain until the graceful timeout.
     if (!res.socket) queueBehind(req.socket, res)
-    if (limits.body > 0) (req as LimitedRequest).paddockRes = res
+    if (limits.body > 0) (req as LimitedRequest)[kRes] = res
     runHook(o, 'pre_request', req)
     try {
-      const result = o.listener(req, res)
+      if (dispatch) return dispatch(req, res, ref)
+      const result = app!(req, res)
       if (result && typeof (result as Promise<unknown>).then === 'function') {
         ;(result as Promise<unknown>).then(undefined, (err) => appFailed(o, err, req, res))
       }
@@ -151,28 +162,24 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
   return server
 }
 
-interface QueuingSocket extends Socket {
-  paddockQueued?: ServerResponse[]
-}
-
 /**
  * A response pipelined behind one still being written has no socket yet; Node never emits
  * 'close' for it if the connection closes first. This does, when that happens.
  */
 export function queueBehind(socket: Socket, res: ServerResponse): void {
-  const s = socket as QueuingSocket
-  if (s.paddockQueued) {
+  const s = socket as PaddockSocket
+  if (s[kQueued]) {
     // those that got the socket since are Node's to close: the list stays as long as the
     // client's pipeline, not as long as the connection's life
-    s.paddockQueued = s.paddockQueued.filter((r) => !r.socket && !r.writableFinished)
-    s.paddockQueued.push(res)
+    s[kQueued] = s[kQueued].filter((r) => !r.socket && !r.writableFinished)
+    s[kQueued].push(res)
     return
   }
-  s.paddockQueued = [res]
+  s[kQueued] = [res]
   s.once('close', () => {
     // closed without ever being written: as Node does for the response it was writing
-    for (const r of s.paddockQueued!) if (!r.socket && !r.writableFinished) r.emit('close')
-    s.paddockQueued = undefined
+    for (const r of s[kQueued]!) if (!r.socket && !r.writableFinished) r.emit('close')
+    s[kQueued] = undefined
   })
 }
 

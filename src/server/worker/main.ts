@@ -1,19 +1,20 @@
 /**
  * The worker process: forked by the arbiter (see ipc.ts for the fd layout and messages).
+ * What differs between worker classes is behind the WorkerClass interface (classes/).
  *
- *   booting: handlers, app load, post_worker_init  -> {t:'booted'}
- *   ready:   listening on every inherited fd       -> {t:'ready'}, heartbeats
+ *   booting: handlers, the class boots (app, threads), post_worker_init -> {t:'booted'}
+ *   ready:   listening on every inherited fd       -> {t:'ready', traits}, heartbeats
  *   draining: stop accepting, finish in-flight, close kept-alive connections -> exit 0
  */
 import net from 'node:net'
+import type http from 'node:http'
 import { openSync, writeSync, closeSync } from 'node:fs'
 import { WORKER_ENV, type MasterMessage, type WorkerBootInfo, type WorkerMessage } from './ipc.js'
-import { WorkerCounters } from './stats.js'
-import { loadApp } from '../app/load.js'
-import { createHttpServer } from '../http/server.js'
-import { trackConnections, type ConnectionTracking } from '../workers/event-loop.js'
-import { startThreadPool, type ThreadPool } from '../workers/gthread.js'
-import { instrument, nativeServer } from '../workers/native.js'
+import { WorkerCounters, type ActiveRequest } from '../accounting/counters.js'
+import { workerClass, type WorkerClass } from '../classes/index.js'
+import type { BootedClass } from '../classes/worker-class.js'
+import { trackConnections, type ConnectionTracking } from '../classes/accept.js'
+import { endUpgraded } from '../classes/drain.js'
 import { formatAccessLog } from '../log/access.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
@@ -40,7 +41,7 @@ let draining = false
 let tracking: ConnectionTracking | null = null
 const listeners: net.Server[] = []
 let hooks: Record<string, (...a: unknown[]) => unknown> = {}
-let pool: ThreadPool | null = null
+let booted: BootedClass | null = null
 let lastBeat = Date.now()
 let lastSent = Date.now()
 let announcedSinceBeat = false
@@ -82,48 +83,27 @@ async function boot(): Promise<void> {
   }
   runHook('post_fork', null, workerApi())
   openAccessLog()
-  // gthread: the app runs in the pool's threads; this thread owns the connections.
-  const threaded = info.workerClass === 'gthread'
-  const threads = Math.max(1, Number(settings.threads ?? 1))
-  if (threaded) {
-    pool = await startThreadPool({ threads, settings, log, onChange: () => tracking?.update() })
-    counters.threadsTotal = threads
-  }
-  const refs = new WeakMap<import('node:http').IncomingMessage, import('./stats.js').ActiveRequest>()
-  // gthread loads the app here only to hand WebSocket upgrades to it (sockets cannot go to threads)
-  const native = info.workerClass === 'native'
-  const app = native || (threaded && !pool!.hasUpgrade) ? null : await loadApp(String(settings.app), { factory: settings.factory === true, interface: String(settings.interface ?? 'auto') })
-  const listener: import('../app/load.js').NodeListener = threaded ? (req, res) => pool!.dispatch(req, res, refs.get(req)!) : (app?.listener ?? (() => undefined))
-  runHook('post_worker_init', workerApi())
-  send({ t: 'booted' })
-
-  const isSync = info.workerClass === 'sync'
-  let server: import('node:http').Server
-  if (info.workerClass === 'native') {
-    // the app's own server parses, routes and upgrades; paddock feeds and watches it
-    server = await nativeServer(String(settings.app), settings.factory === true)
-    instrument(server, counters, { onRequestStart: requestStarted, onRequestEnd: requestEnded })
-  } else {
-    server = createHttpServer({
-      settings,
-      listener,
-      counters,
-      keepAlive: !isSync,
+  const cls: WorkerClass = workerClass(info.workerClass)
+  booted = await cls.boot({
+    settings,
+    counters,
+    log,
+    acceptChanged: () => tracking?.update(),
+    edge: {
       countBytes: Boolean(settings.accesslog),
       isDraining: () => draining,
       shed: () => shedding > 0 && shedding-- > 0,
       hooks: { pre_request: hooks.pre_request, post_request: hooks.post_request },
       onHookError: (name, err) => log('error', `hook ${name} raised: ${describeError(err)}`),
       onAppError: (err, req) => log('error', `error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`),
-      onRequestStart: (ref, req) => {
-        if (threaded) refs.set(req, ref)
-        requestStarted(ref)
-      },
+      onRequestStart: requestStarted,
       onRequestEnd: requestEnded,
-    })
-    server.on('upgrade', upgradeHandler(app?.upgrade, isSync && settings.allow_sync_upgrades !== true))
-  }
+    },
+  })
+  runHook('post_worker_init', workerApi())
+  send({ t: 'booted' })
 
+  const server = await booted.createServer()
   for (const l of info.listeners) {
     // the socket options http.Server gives its own connections: half-open is left to the
     // HTTP layer (a client's FIN aborts its request, so apps see 'close' and stop work), and
@@ -135,10 +115,8 @@ async function boot(): Promise<void> {
     })
     listeners.push(ln)
   }
-  const limit = isSync ? 1 : Number(settings.worker_connections ?? 1000)
-  // gthread also stops accepting while every thread is busy and requests already wait
-  tracking = trackConnections(server, listeners, counters, limit, (m) => log('warning', m), pool ?? undefined)
-  send({ t: 'ready' })
+  tracking = trackConnections(server, listeners, counters, cls.acceptLimit(settings), (m) => log('warning', m), booted.pressure)
+  send({ t: 'ready', traits: cls.traits })
   heartbeat()
 }
 
@@ -147,14 +125,14 @@ async function boot(): Promise<void> {
  * say what was stuck. Announce the first request after each heartbeat and any request
  * after a quiet moment: at most a few messages a second under load.
  */
-function requestStarted(ref: import('./stats.js').ActiveRequest): void {
+function requestStarted(ref: ActiveRequest): void {
   if (!announcedSinceBeat || Date.now() - lastSent > 10) {
     announcedSinceBeat = true
     send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt } })
   }
 }
 
-function requestEnded(ref: import('./stats.js').ActiveRequest, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, bytes: number): void {
+function requestEnded(ref: ActiveRequest, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void {
   if (accessFd !== null) writeAccess(ref.startedAt, req, res, bytes)
   if (maxRequests > 0 && counters.requests >= maxRequests && !retireAsked) {
     retireAsked = true
@@ -163,36 +141,11 @@ function requestEnded(ref: import('./stats.js').ActiveRequest, req: import('node
   if (draining) maybeExit()
 }
 
-/**
- * Upgrades (WebSockets) go to the app's `upgrade(req, socket, head)` export and count as
- * upgraded connections. A sync worker refuses them unless allowed: one long-lived
- * connection would hold the whole worker.
- */
-function upgradeHandler(upgrade: ((req: import('node:http').IncomingMessage, socket: net.Socket, head: Buffer) => void) | undefined, refuseSync: boolean) {
-  const refuse = (socket: net.Socket, why: string) => {
-    const body = `${why}\n`
-    socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
-  }
-  return (req: import('node:http').IncomingMessage, socket: net.Socket, head: Buffer) => {
-    if (!upgrade) return refuse(socket, 'this app does not handle protocol upgrades (export an upgrade(req, socket, head) function)')
-    if (refuseSync) return refuse(socket, 'sync workers refuse protocol upgrades: one long-lived connection would occupy a whole worker; use -k async or gthread, or --allow-sync-upgrades')
-    counters.upgraded++
-    ;(socket as net.Socket & { paddockUpgraded?: string }).paddockUpgraded = String(req.headers.upgrade ?? 'unknown').toLowerCase()
-    socket.once('close', () => counters.upgraded--)
-    try {
-      upgrade(req, socket, head)
-    } catch (err) {
-      log('error', `upgrade handler raised: ${describeError(err)}`)
-      socket.destroy()
-    }
-  }
-}
-
 let maxRequests = Number(settings.max_requests ?? 0)
 if (maxRequests > 0) maxRequests += Math.floor(Math.random() * (Number(settings.max_requests_jitter ?? 0) + 1))
 let retireAsked = false
 
-function writeAccess(startedAt: number, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, bytes: number): void {
+function writeAccess(startedAt: number, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void {
   const line = formatAccessLog(accessFormat, {
     remoteAddress: req.socket.remoteAddress ?? '-',
     method: req.method ?? '-',
@@ -217,11 +170,7 @@ function heartbeat(): void {
   lastBeat = Date.now()
   announcedSinceBeat = false
   const beat = counters.beat()
-  if (pool) {
-    // the main thread's count includes requests waiting for a thread: split them
-    const running = pool.running()
-    beat.stats = { ...beat.stats, inFlight: running, queued: pool.queued(), threadsBusy: running, threadsTotal: pool.size, threadSlots: pool.slots() }
-  }
+  if (booted) beat.stats = booted.figures(beat.stats)
   if (shedding > 0) beat.stats.shedding = shedding
   send({ t: 'hb', ...beat })
   setTimeout(heartbeat, info.heartbeatMs).unref()
@@ -232,50 +181,24 @@ let drainDeadline: NodeJS.Timeout | null = null
 function drain(reason: string, gracefulMs: number): void {
   if (draining) return
   draining = true
+  log('debug', `draining (${reason}), ${counters.inFlight} requests in flight, ${tracking?.sockets.size ?? 0} connections open`)
   runHook('worker_int', workerApi())
   for (const ln of listeners) ln.close()
-  // Give up waiting after the graceful timeout: what still runs is cut off.
-  // WebSockets still open then get a close frame (1001 going away), so clients reconnect
-  // cleanly to another worker instead of seeing a reset.
+  // Give up waiting after the graceful timeout: what still runs is cut off. Upgraded
+  // connections still open then get a last word (endUpgraded), and a moment to send it.
   drainDeadline = setTimeout(() => {
-    const open = goingAway()
+    const open = endUpgraded(tracking?.sockets ?? [])
     setTimeout(() => exit(0, `graceful timeout after ${gracefulMs} ms (${counters.inFlight} requests cut off, ${open} upgraded connections closed)`), open ? 200 : 0).unref()
   }, gracefulMs)
   drainDeadline.unref()
   closeIdleLoop()
   maybeExit()
-  void reason
 }
 
-/** WebSocket close frame, server to client (unmasked): status 1001 "going away". */
-const GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9])
-
-function goingAway(): number {
-  let n = 0
-  for (const socket of tracking?.sockets ?? []) {
-    const s = socket as net.Socket & { paddockUpgraded?: string }
-    if (!s.paddockUpgraded || s.destroyed) continue
-    n++
-    // a close frame only means something to a WebSocket peer; other upgrades are just ended
-    if (s.paddockUpgraded === 'websocket') s.end(GOING_AWAY)
-    else s.end()
-  }
-  return n
-}
-
-/** Close kept-alive connections once idle for a moment: a client that is just sending is not cut. */
+/** Close kept-alive connections once idle for a moment, as the worker class lets go of them. */
 function closeIdleLoop(): void {
   if (!tracking) return
-  for (const socket of tracking.sockets) {
-    const s = socket as net.Socket & { _httpMessage?: unknown; paddockIdleSince?: number; paddockUpgraded?: string }
-    // an upgraded connection (WebSocket) is the app's to close; the graceful timeout bounds it
-    if (s._httpMessage || s.paddockUpgraded) {
-      s.paddockIdleSince = undefined
-      continue
-    }
-    s.paddockIdleSince ??= Date.now()
-    if (Date.now() - s.paddockIdleSince >= 250) s.destroySoon()
-  }
+  booted?.closeIdle(tracking.sockets)
   maybeExit()
   setTimeout(closeIdleLoop, 50).unref()
 }
@@ -289,9 +212,9 @@ function exit(code: number, why: string): void {
   if (exiting) return
   exiting = true
   if (drainDeadline) clearTimeout(drainDeadline)
+  log('debug', `exiting with code ${code}: ${why}`)
   runHook('worker_exit', null, workerApi())
   if (code === 0) send({ t: 'drained' })
-  void why
   // Let the IPC message flush before leaving.
   setImmediate(() => process.exit(code))
 }

@@ -20,9 +20,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
-import type { ActiveRequest } from '../worker/stats.js'
-import type { LogLevel } from '../../shared/protocol.js'
-import { BODY_WINDOW, RESPONSE_WINDOW, toWire, wireBytes, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
+import type { ActiveRequest } from '../../accounting/counters.js'
+import type { LogLevel } from '../../../shared/protocol.js'
+import { BODY_WINDOW, RESPONSE_WINDOW, toWire, wireBytes, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './messages.js'
 
 /** Hop-by-hop headers: about one connection, never forwarded (RFC 9110 7.6.1). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
@@ -70,7 +70,7 @@ export async function startThreadPool(opts: {
   /** called whenever a thread becomes free or busy (to re-evaluate accepting) */
   onChange: () => void
 }): Promise<ThreadPool> {
-  const entry = fileURLToPath(new URL('./gthread-thread.js', import.meta.url))
+  const entry = fileURLToPath(new URL('./thread.js', import.meta.url))
   const queue: Job[] = []
   let nextId = 1
   let closing = false

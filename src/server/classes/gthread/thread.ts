@@ -1,5 +1,5 @@
 /**
- * One thread of a gthread worker (see gthread.ts for the whole picture). It loads its own
+ * One thread of a gthread worker (see pool.ts for the whole picture). It loads its own
  * copy of the app and runs the requests the process's main thread hands it, one at a time.
  *
  * A request arrives as one message (method, url, headers, the client's address), its body,
@@ -11,10 +11,10 @@
 import http from 'node:http'
 import { Duplex } from 'node:stream'
 import { parentPort, workerData } from 'node:worker_threads'
-import { loadApp } from '../app/load.js'
-import { describeError } from '../errors.js'
-import { findHeader } from '../http/headers.js'
-import { RESPONSE_WINDOW, fromWire, toWire, wireBytes, type Remote, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './gthread-messages.js'
+import { loadApp } from '../../app/load.js'
+import { describeError } from '../../errors.js'
+import { findHeader } from '../../http/headers.js'
+import { RESPONSE_WINDOW, fromWire, toWire, wireBytes, type Remote, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './messages.js'
 
 const data = workerData as ThreadData
 const port = parentPort!

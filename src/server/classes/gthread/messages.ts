@@ -1,6 +1,6 @@
 /**
- * The messages between a gthread worker's main thread (gthread.ts) and its threads
- * (gthread-thread.ts), and how bytes travel in them. Nothing here starts work: the thread's
+ * The messages between a gthread worker's main thread (pool.ts) and its threads
+ * (thread.ts), and how bytes travel in them. Nothing here starts work: the thread's
  * module must not be imported by the main thread, since loading it starts a thread's work.
  */
 

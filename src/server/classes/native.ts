@@ -9,8 +9,34 @@ import http from 'node:http'
 import type { Socket } from 'node:net'
 import { importAppModule, splitAppSpec } from '../app/load.js'
 import { PaddockError } from '../errors.js'
-import { takeAcceptedAt, type ActiveRequest, type WorkerCounters } from '../worker/stats.js'
+import { takeAcceptedAt, type ActiveRequest, type WorkerCounters } from '../accounting/counters.js'
 import { queueBehind } from '../http/server.js'
+import { closeIdleConnections } from './drain.js'
+import { ownFigures, workerConnections } from './event-loop.js'
+import { countUpgraded } from './upgrade.js'
+import type { EdgeReactions, WorkerClass } from './worker-class.js'
+
+export const nativeClass: WorkerClass = {
+  name: 'native',
+  // The app's own server writes the responses, so paddock cannot make one of them close
+  // its connection: asking it to give connections back would do nothing.
+  traits: { shedsConnections: false },
+  // the app's server decides; Node's keeps connections alive
+  keepAlive: true,
+  upgrades: 'own-server',
+  acceptLimit: workerConnections,
+  // nothing to load before post_worker_init: the app module is imported with its server, after it
+  boot: async (ctx) => ({
+    async createServer() {
+      // the app's own server parses, routes and upgrades; paddock feeds and watches it
+      const server = await nativeServer(String(ctx.settings.app), ctx.settings.factory === true)
+      instrument(server, ctx.counters, ctx.edge)
+      return server
+    },
+    figures: ownFigures,
+    closeIdle: closeIdleConnections,
+  }),
+}
 
 function isServer(v: unknown): v is http.Server {
   return !!v && typeof v === 'object' && typeof (v as http.Server).listen === 'function' && typeof (v as http.Server).on === 'function' && typeof (v as http.Server).emit === 'function' && 'maxHeadersCount' in (v as object)
@@ -54,28 +80,24 @@ export async function nativeServer(spec: string, factory: boolean): Promise<http
 export function instrument(
   server: http.Server,
   counters: WorkerCounters,
-  hooks: { onRequestStart(ref: ActiveRequest, req: http.IncomingMessage): void; onRequestEnd(ref: ActiveRequest, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void },
+  hooks: Pick<EdgeReactions, 'onRequestStart' | 'onRequestEnd'>,
 ): void {
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const ref: ActiveRequest = { method: req.method ?? 'GET', url: req.url ?? '/', startedAt: Date.now(), acceptedAt: takeAcceptedAt(req.socket), slot: -1 }
     counters.start(ref)
-    hooks.onRequestStart(ref, req)
+    hooks.onRequestStart?.(ref, req)
     let done = false
     const finish = () => {
       if (done) return
       done = true
       counters.finish(ref, res.statusCode)
-      hooks.onRequestEnd(ref, req, res, Number(res.getHeader('content-length') ?? 0))
+      hooks.onRequestEnd?.(ref, req, res, Number(res.getHeader('content-length') ?? 0))
     }
     res.once('finish', finish)
     res.once('close', finish)
     if (!res.socket) queueBehind(req.socket, res)
   })
-  server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
-    counters.upgraded++
-    ;(socket as Socket & { paddockUpgraded?: string }).paddockUpgraded = String(req.headers.upgrade ?? 'unknown').toLowerCase()
-    socket.once('close', () => counters.upgraded--)
-  })
+  server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => countUpgraded(req, socket, counters))
   queueMicrotask(() => {
     try {
       server.emit('listening')

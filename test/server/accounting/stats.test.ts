@@ -3,7 +3,7 @@
  * (for the timeline) must be uniform over the whole beat, not its first requests.
  */
 import { describe, expect, it } from 'vitest'
-import { WorkerCounters } from '../../../dist/server/worker/stats.js'
+import { WorkerCounters } from '../../../dist/server/accounting/counters.js'
 
 describe('heartbeat samples', () => {
   it('keep a uniform sample of a busy beat, and count every request', () => {

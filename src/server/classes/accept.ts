@@ -1,14 +1,49 @@
 /**
- * The sync and async worker classes: one Node event loop per process serving HTTP.
- *   sync   exactly one connection at a time; while busy the process does not accept,
- *          so waiting connections go to idle workers; Connection: close every time.
- *   async  up to worker_connections connections on the loop; above that the process
- *          stops accepting and the backlog feeds other workers; keep-alive on.
+ * Accept control on a listening socket shared with other processes (see
+ * docs/architecture.md): `readStop()` on the listening handle leaves new connections
+ * in the kernel backlog, where an idle worker takes them. It works only if
+ * `readStart()` was called once after listen(), and it is internal API, so it is
+ * self-tested here and the caller degrades safely when it is missing.
+ *
+ * trackConnections decides when to accept for every class: under its connection limit
+ * (WorkerClass.acceptLimit) and, for gthread, while its pool is not saturated.
  */
 import type { Server, Socket } from 'node:net'
 import type http from 'node:http'
-import { AcceptGate } from './accept.js'
-import { markAccepted, type WorkerCounters } from '../worker/stats.js'
+import { markAccepted, type WorkerCounters } from '../accounting/counters.js'
+
+interface ListenHandle {
+  readStart?: () => number
+  readStop?: () => number
+}
+
+export class AcceptGate {
+  private paused = false
+  readonly supported: boolean
+
+  constructor(private readonly servers: Server[]) {
+    this.supported = servers.every((s) => {
+      const h = (s as unknown as { _handle?: ListenHandle })._handle
+      return typeof h?.readStart === 'function' && typeof h?.readStop === 'function' && h.readStart() === 0
+    })
+  }
+
+  pause(): void {
+    if (this.paused || !this.supported) return
+    this.paused = true
+    for (const s of this.servers) (s as unknown as { _handle?: ListenHandle })._handle?.readStop?.()
+  }
+
+  resume(): void {
+    if (!this.paused || !this.supported) return
+    this.paused = false
+    for (const s of this.servers) (s as unknown as { _handle?: ListenHandle })._handle?.readStart?.()
+  }
+
+  get isPaused(): boolean {
+    return this.paused
+  }
+}
 
 const BUSY_GATE_MS = 100
 
@@ -33,7 +68,6 @@ export interface PoolPressure {
  * Accept while under `limit` connections and (gthread) while the pool is not saturated;
  * otherwise leave new connections in the kernel backlog for other workers.
  */
-
 export function trackConnections(server: http.Server, listeners: Server[], counters: WorkerCounters, limit: number, warn: (m: string) => void, pool?: PoolPressure): ConnectionTracking {
   const gate = new AcceptGate(listeners)
   if (!gate.supported) warn('accept control is not available on this Node version: this worker may accept connections while busy (they wait for it in-process)')

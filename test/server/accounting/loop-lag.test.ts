@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { LoopLag } from '../../../dist/server/worker/stats.js'
+import { LoopLag } from '../../../dist/server/accounting/loop-lag.js'
 import { encodeFrame, FrameDecoder } from '../../../dist/server/control/framing.js'
 import { PROTOCOL_VERSION, type ArbiterSnapshot } from '../../../dist/shared/protocol.js'
 import { DEMO, controlSocketPath, get, sleep, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'

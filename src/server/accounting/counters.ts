@@ -1,12 +1,19 @@
 /**
- * What a worker counts about itself, reported to the arbiter in every heartbeat.
- * Spans are sampled so that a 50k req/s load sends a bounded number per heartbeat.
+ * Request accounting: what a worker counts about itself, reported to the arbiter in every
+ * heartbeat. Spans are sampled so that a 50k req/s load sends a bounded number per heartbeat.
+ *
+ * It sits below the HTTP edge and the worker classes, which both count here; it imports
+ * nothing of theirs.
  */
 import { LATENCY_BOUNDS_MS, type RequestRef, type RequestSpan } from '../../shared/protocol.js'
 import type { Socket } from 'node:net'
-import type { WorkerStats } from './ipc.js'
-
-type AcceptedSocket = Socket & { paddockAcceptedAt?: number }
+// The one import upward in the server: the heartbeat's wire type belongs to the
+// arbiter <-> worker contract, a types-only file that imports nothing but src/shared.
+// Everything below the runtime takes the type from here.
+import type { WorkerStats } from '../worker/ipc.js'
+export type { WorkerStats }
+import { LoopLag } from './loop-lag.js'
+import { kAcceptedAt, type PaddockSocket } from '../symbols.js'
 
 /**
  * When the worker accepted this connection, for its first request only: that request may
@@ -14,14 +21,14 @@ type AcceptedSocket = Socket & { paddockAcceptedAt?: number }
  * kept-alive connection did not wait since the accept.
  */
 export function takeAcceptedAt(socket: Socket): number | undefined {
-  const s = socket as AcceptedSocket
-  const at = s.paddockAcceptedAt
-  if (at !== undefined) s.paddockAcceptedAt = undefined
+  const s = socket as PaddockSocket
+  const at = s[kAcceptedAt]
+  if (at !== undefined) s[kAcceptedAt] = undefined
   return at
 }
 
 export function markAccepted(socket: Socket): void {
-  ;(socket as AcceptedSocket).paddockAcceptedAt = Date.now()
+  ;(socket as PaddockSocket)[kAcceptedAt] = Date.now()
 }
 
 const MAX_DURATIONS = 512
@@ -43,47 +50,6 @@ export interface ActiveRequest extends RequestRef {
   acceptedAt?: number
   /** where it stands in the worker's list of running requests (see WorkerCounters), -1 when not running */
   slot: number
-}
-
-/** how often the event loop's lag is sampled */
-const LOOP_RESOLUTION_MS = 10
-/** how long a stall keeps showing: a 4 Hz dashboard or a once-a-second poll must not miss it */
-const LOOP_WINDOW_MS = 1000
-
-/**
- * Event-loop lag: how late a 10 ms timer runs, the worst of the last second, reported with
- * every heartbeat. Measured here, not with perf_hooks' monitorEventLoopDelay: its histogram
- * counts its own interval in every sample (an idle loop read 10 ms), and a reset each
- * heartbeat drops the sample that follows, which can be the one that spans a stall (a 400
- * ms block then read 4 ms).
- */
-export class LoopLag {
-  private last = performance.now()
-  private worst = 0
-  /** the worst of each take within the window */
-  private readonly recent: { at: number; worst: number }[] = []
-
-  constructor(private readonly everyMs = LOOP_RESOLUTION_MS) {
-    setInterval(() => this.note(performance.now()), everyMs).unref()
-  }
-
-  private note(now: number): void {
-    const late = now - this.last - this.everyMs
-    if (late > this.worst) this.worst = late
-    this.last = now
-  }
-
-  /** The worst lateness in the last second, ms; a stall that ended just now counts here. */
-  take(): number {
-    const now = performance.now()
-    this.note(now)
-    this.recent.push({ at: now, worst: this.worst })
-    this.worst = 0
-    while (this.recent[0]!.at < now - LOOP_WINDOW_MS) this.recent.shift()
-    let worst = 0
-    for (const r of this.recent) if (r.worst > worst) worst = r.worst
-    return worst
-  }
 }
 
 export class WorkerCounters {

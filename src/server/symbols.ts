@@ -1,0 +1,40 @@
+/**
+ * State paddock keeps on Node's own objects (sockets, requests, responses), under symbols
+ * from this one file, as Node does for its own fields and fastify in lib/symbols.js: they
+ * cannot clash with a property an app or a framework sets, and `grep kUpgraded` finds
+ * every reader and writer.
+ */
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+
+// ---------------------------------------------------------------- on a socket
+/** when the worker accepted it; taken by its first request only (accounting/counters.ts) */
+export const kAcceptedAt = Symbol('paddock.acceptedAt')
+/** the protocol it was upgraded to (`websocket`, ...): the app's from then on, closed last in a drain */
+export const kUpgraded = Symbol('paddock.upgraded')
+/** since when it has been idle while the worker drains (classes/drain.ts) */
+export const kIdleSince = Symbol('paddock.idleSince')
+/** responses pipelined behind the one being written, which Node does not close for us (http/server.ts) */
+export const kQueued = Symbol('paddock.queued')
+
+// ---------------------------------------------------------------- on a response
+/** the running request it answers, until it closes (http/server.ts) */
+export const kRef = Symbol('paddock.ref')
+/** response body bytes, for the access log */
+export const kBytes = Symbol('paddock.bytes')
+
+// ---------------------------------------------------------------- on a request
+/** its response, for a 413 once the body goes over the limit */
+export const kRes = Symbol('paddock.res')
+/** request body bytes the parser handed over so far */
+export const kBodyBytes = Symbol('paddock.bodyBytes')
+
+/** A connection with what paddock keeps on it. */
+export interface PaddockSocket extends Socket {
+  [kAcceptedAt]?: number
+  [kUpgraded]?: string
+  [kIdleSince]?: number
+  [kQueued]?: ServerResponse[]
+  /** Node's own: the response being written on it, if any */
+  _httpMessage?: unknown
+}
