@@ -42,16 +42,6 @@ export class Timetable {
   claim(): number {
     return this.startAt + (this.issued++ * 1000) / this.rate
   }
-
-  /** Requests claimed so far. */
-  get claimed(): number {
-    return this.issued
-  }
-
-  /** How far behind the timetable a request sent now is, in ms (0 when on time). */
-  lagMs(due: number, now = performance.now()): number {
-    return Math.max(0, now - due)
-  }
 }
 
 export interface ClientState {
