@@ -322,9 +322,15 @@ export interface LoadOptions {
   /** seconds; either duration or amount */
   duration?: number
   amount?: number
-  /** Requests per second across all connections (open loop). Omitted: closed loop. */
+  /**
+   * Requests per second across all connections (open loop): request k is due at
+   * start + k / rate, and its latency is measured from then, so time spent waiting
+   * for a free connection counts (no coordinated omission). Omitted: closed loop.
+   */
   rate?: number
   keepAlive: boolean
+  /** seconds of load sent before measuring starts; those requests are not counted */
+  warmup?: number
   /** seconds before a request counts as a timeout */
   timeout?: number
   body?: string
@@ -358,8 +364,16 @@ export interface LoadProgress {
   requests: number
   /** last second */
   requestsPerSec: number
+  /** mean responses per second since measuring started (compare with options.rate) */
+  achievedRate?: number
+  /** 'intended': from the time a request was due (open loop, options.rate); 'sent': from its write */
+  latencyFrom?: 'intended' | 'sent'
+  /** still in the warm-up: nothing is counted yet */
+  warmingUp?: boolean
   latency: LatencySummary
   errors: LoadErrors
+  /** errors by cause ("ECONNREFUSED: connection refused ..." -> count) */
+  errorCauses?: Record<string, number>
   /** one entry per elapsed second */
   perSecond: { t: number; requests: number; p50: number; p99: number; errors: number }[]
   /** latency histogram buckets (ms upper bound -> count) */

@@ -116,7 +116,7 @@ describe('electron-builder configuration', () => {
     expect(mainEngineEntries()).toContain(`${ENGINE_DIR}/host/host.js`)
     const { files, packages } = importGraph(entries)
     // the workers, the binder, the gthread threads and the load runner are forked from files
-    for (const forked of ['worker/main.js', 'arbiter/binder-child.js', 'workers/gthread-thread.js']) expect(files).toContain(`${ENGINE_DIR}/${forked}`)
+    for (const forked of ['worker/main.js', 'arbiter/binder-child.js', 'classes/gthread/thread.js']) expect(files).toContain(`${ENGINE_DIR}/${forked}`)
     const notPackaged = [...files].filter((f) => !matches(config.files, f))
     expect(notPackaged).toEqual([])
     const packedButNeededOutside = [...files].filter((f) => !f.startsWith('out/') && !matches(config.asarUnpack, f))

@@ -6,17 +6,12 @@ import type { ArbiterApi } from '../arbiter/api.js'
 import type { ExperimentOptions, ExperimentResult, ExperimentSubject, LoadOptions, LoadProgress } from '../../shared/protocol.js'
 import { availableParallelism } from 'node:os'
 import { startLoad } from './index.js'
+import { resolveUrl } from './target.js'
 
 const DEFAULT_MS: Record<string, number> = { '/io': 100, '/cpu': 10, '/block': 100 }
 
-/** Resolve a path such as `/io?ms=100` against the arbiter's first TCP listener. */
-export function resolveUrl(url: string, api: ArbiterApi): string {
-  if (!url.startsWith('/')) return url
-  const l = api.snapshot().listeners.find((x) => x.kind === 'tcp' && x.port)
-  if (!l) throw new Error('no TCP listener to send load to; give a full URL')
-  const host = l.host && l.host.includes(':') ? `[${l.host}]` : l.host === '0.0.0.0' || !l.host ? '127.0.0.1' : l.host
-  return `http://${host}:${l.port}${url}`
-}
+// re-exported: the host imports it from here
+export { resolveUrl }
 
 async function waitReady(api: ArbiterApi, s: ExperimentSubject, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs

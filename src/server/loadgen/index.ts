@@ -6,6 +6,8 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { LoadOptions, LoadProgress, LoadResult } from '../../shared/protocol.js'
 import { LoadStats } from './stats.js'
+import { optionsProblem } from './target.js'
+import { PaddockError } from '../errors.js'
 
 export interface LoadHandle {
   pid: number | undefined
@@ -15,7 +17,10 @@ export interface LoadHandle {
 
 let nextId = 1
 
+/** Throws PADDOCK_ERR_INVALID_VALUE, before anything is forked, for a target or options that cannot work. */
 export function startLoad(options: LoadOptions, onProgress: (p: LoadProgress) => void = () => {}): LoadHandle {
+  const problem = optionsProblem(options)
+  if (problem) throw new PaddockError('PADDOCK_ERR_INVALID_VALUE', problem)
   const id = nextId++
   const runner = fileURLToPath(new URL('./runner.js', import.meta.url))
   const child: ChildProcess = fork(runner, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -54,3 +59,4 @@ export function startLoad(options: LoadOptions, onProgress: (p: LoadProgress) =>
 }
 
 export { renderSvg } from './svg.js'
+export { optionsProblem, urlProblem } from './target.js'

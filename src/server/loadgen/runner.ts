@@ -7,8 +7,10 @@
  * IPC out: {type:'progress', progress} every 250 ms, then {type:'result', result}
  */
 import autocannon from 'autocannon'
+import { performance } from 'node:perf_hooks'
 import type { LoadOptions } from '../../shared/protocol.js'
-import { LoadStats, classifyError } from './stats.js'
+import { instrument, Timetable, type AutocannonClient, type ClientState } from './client.js'
+import { LoadStats, classifyError, describeCause } from './stats.js'
 
 export const PROGRESS_MS = 250
 
@@ -17,7 +19,10 @@ type Msg = { type: 'start'; id: number; options: LoadOptions } | { type: 'stop' 
 let instance: autocannon.Instance | null = null
 /** Every connection autocannon opened, so a finished run can close them at once. */
 const clients: AutocannonClient[] = []
+const clientState = new WeakMap<object, ClientState>()
 let stats: LoadStats | null = null
+/** false during the warm-up: outcomes are dropped, not counted */
+let measuring = false
 let stopRequested = false
 let finished = false
 
@@ -29,8 +34,8 @@ function finish(): void {
   if (finished || !stats) return
   finished = true
   const o = stats.options
-  // Early = asked to stop, or ended before the amount was reached.
-  const early = stopRequested || (o.amount !== undefined && stats.requests + sumErrors() < o.amount)
+  // Early = asked to stop, stopped in the warm-up, or ended before the amount was reached.
+  const early = stopRequested || !measuring || (o.amount !== undefined && stats.requests + sumErrors() < o.amount)
   // the last figures, so a run shorter than one progress period still shows them
   send({ type: 'progress', progress: stats.progress(false) })
   send({ type: 'result', result: stats.result(early) })
@@ -44,37 +49,47 @@ function sumErrors(): number {
 }
 
 function start(id: number, o: LoadOptions): void {
+  const warmupMs = (o.warmup ?? 0) * 1000
   stats = new LoadStats(id, o)
+  measuring = warmupMs === 0
   const headers: Record<string, string> = { ...(o.headers ?? {}) }
   // autocannon has no "keep-alive off" switch. We send `Connection: close`: the
   // server closes after each response and autocannon's client reconnects, so every
   // request pays a TCP handshake. Not reconnectRate: 1: in autocannon 9 that path
-  // skips the 'response' event, so nothing would be counted. Known gap: with
-  // `amount`: autocannon counts a request written to a connection the server is
-  // closing (Connection: close, or a sync worker) as made, so with closing servers it
-  // stops at about half the amount. We run it open-ended and stop it ourselves once
-  // `amount` outcomes were recorded, closing every connection on the spot: autocannon
-  // would otherwise go on sending until its next tick (60 extra requests measured on
-  // 4 connections). At most `connections - 1` more, already in flight, reach the server.
+  // skips the 'response' event, so nothing would be counted. With `amount`, autocannon
+  // counts requests it wrote to a closing connection as made and stops early; we run
+  // it open-ended and stop it ourselves once `amount` outcomes were recorded, closing
+  // every connection on the spot: autocannon would otherwise go on sending until its
+  // next tick (60 extra requests measured on 4 connections). At most `connections - 1`
+  // more, already in flight, reach the server.
   if (!o.keepAlive) headers.connection = 'close'
+  const timeoutSec = o.timeout ?? 10
+  // Pacing is ours, not autocannon's overallRate: autocannon sends each connection's
+  // share of a second in a burst and times each request from its write, so a server
+  // that cannot keep up slowed the client down and hid its queue (coordinated omission).
+  const timetable = o.rate ? new Timetable(o.rate) : null
   const opts: autocannon.Options = {
     url: o.url,
     method: (o.method ?? 'GET') as autocannon.Request['method'],
     connections: o.connections,
     pipelining: 1,
-    timeout: o.timeout ?? 10,
+    timeout: timeoutSec,
     headers,
     body: o.body,
-    duration: o.amount ? 24 * 3600 : (o.duration ?? 10),
-    ...(o.rate ? { overallRate: o.rate } : {}),
+    duration: o.amount ? 24 * 3600 : (o.duration ?? 10) + warmupMs / 1000,
     setupClient: (c: unknown) => {
       const client = c as AutocannonClient
       clients.push(client)
-      watchForLostRequests(client, () => {
-        if (reached()) return
-        stats!.error('reset')
-        check()
+      const state = instrument(client, {
+        timetable,
+        timeoutMs: timeoutSec * 1000,
+        onLost: () => {
+          if (!measuring || reached()) return
+          stats!.error('reset', 'lost: the connection closed with a request in flight')
+          check()
+        },
       })
+      clientState.set(client, state)
     },
   }
   const inst = autocannon(opts, () => finish())
@@ -90,53 +105,36 @@ function start(id: number, o: LoadOptions): void {
       finish()
     }
   }
-  inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-    if (reached()) return
-    stats!.response(status, ms)
+  inst.on('response', (client: unknown, status: number, _bytes: number, ms: number) => {
+    if (!measuring || reached()) return
+    // open loop: from the time the request was due; closed loop: autocannon's own figure
+    const state = timetable ? clientState.get(client as object) : undefined
+    stats!.response(status, state ? performance.now() - state.startedAt : ms)
     check()
   })
   inst.on('reqError', (err: Error & { code?: string }) => {
-    if (reached()) return
-    stats!.error(classifyError(err))
+    if (!measuring || reached()) return
+    stats!.error(classifyError(err), describeCause(err))
     check()
   })
-  const timer = setInterval(() => finished || send({ type: 'progress', progress: stats!.progress(true) }), PROGRESS_MS)
+  if (warmupMs > 0) {
+    setTimeout(() => {
+      if (finished) return
+      stats = new LoadStats(id, o)
+      measuring = true
+    }, warmupMs).unref()
+  }
+  const tick = () => {
+    if (finished) return
+    const p = stats!.progress(true)
+    send({ type: 'progress', progress: measuring ? p : { ...p, progress: 0, warmingUp: true } })
+  }
+  const timer = setInterval(tick, PROGRESS_MS)
   timer.unref()
 }
 
 function closeClients(): void {
   for (const c of clients) c.destroy()
-}
-
-/** The parts of autocannon's per-connection client this file relies on (lib/httpClient.js). */
-interface AutocannonClient {
-  conn: import('node:net').Socket
-  _connect(): void
-  destroy(): void
-  pipelinedRequests: { size(): number; clear(): void }
-  on(event: 'headers', fn: (info: { shouldKeepAlive?: boolean }) => void): void
-}
-
-/**
- * autocannon reconnects silently when the server ends a connection, even with a request
- * still waiting on it (a worker killed mid-request closes its sockets with a FIN): that
- * request would vanish from every count. Count it as a reset, unless the server had
- * announced the close (`Connection: close`), in which case the request was never taken.
- */
-function watchForLostRequests(client: AutocannonClient, lost: () => void): void {
-  let announcedClose = false
-  client.on('headers', (info) => (announcedClose = info.shouldKeepAlive === false))
-  const connect = client._connect
-  client._connect = function (this: AutocannonClient) {
-    connect.call(this)
-    announcedClose = false
-    this.conn.prependListener('end', () => {
-      const pending = this.pipelinedRequests.size()
-      if (pending > 0 && !announcedClose) for (let i = 0; i < pending; i++) lost()
-      // the requests died with their connection; the next one must not inherit their timing
-      this.pipelinedRequests.clear()
-    })
-  }
 }
 
 process.on('message', (m: Msg) => {
