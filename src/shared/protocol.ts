@@ -16,6 +16,8 @@
  *     | <------------- result {id, ...} --- |
  */
 
+import type { ControlErrorCode } from './errors.js'
+
 /** Bumped on any incompatible change. A client on another version is refused with a clear error. */
 export const PROTOCOL_VERSION = 1
 
@@ -265,18 +267,8 @@ export type ControlCommand =
 
 export type ControlCommandName = ControlCommand['cmd']
 
-/** Stable error codes; the message says what to do. */
-export type ControlErrorCode =
-  | 'PADDOCK_ERR_PROTOCOL'
-  | 'PADDOCK_ERR_AUTH'
-  | 'PADDOCK_ERR_BAD_COMMAND'
-  | 'PADDOCK_ERR_INVALID_VALUE'
-  | 'PADDOCK_ERR_UNKNOWN_SETTING'
-  | 'PADDOCK_ERR_NO_SUCH_WORKER'
-  | 'PADDOCK_ERR_BUSY'
-  | 'PADDOCK_ERR_STATE'
-  | 'PADDOCK_ERR_BOOT'
-  | 'PADDOCK_ERR_INTERNAL'
+/** Stable error codes, one table with the engine's (see errors.ts); the message says what to do. */
+export type { ControlErrorCode }
 
 export interface ControlError {
   code: ControlErrorCode
