@@ -17,14 +17,13 @@
  */
 
 import type { ControlErrorCode } from './errors.js'
+import type { WorkerClassInput, WorkerClassName } from './worker-classes.js'
 
 /** Bumped on any incompatible change. A client on another version is refused with a clear error. */
 export const PROTOCOL_VERSION = 1
 
-export type WorkerClassName = 'sync' | 'gthread' | 'async' | 'native'
-
-/** The names a user may type; gevent / eventlet are aliases of async, shown as async. */
-export type WorkerClassInput = WorkerClassName | 'gevent' | 'eventlet'
+/** The classes and their aliases are listed once, in worker-classes.ts. */
+export type { WorkerClassInput, WorkerClassName }
 
 /**
  *   spawning --> booting --> ready --> draining --> exited
