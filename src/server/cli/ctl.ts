@@ -7,6 +7,7 @@ import path from 'node:path'
 import type net from 'node:net'
 import { PROTOCOL_VERSION, type ArbiterSnapshot, type ControlCommand, type ServerFrame } from '../../shared/protocol.js'
 import { boundAddress } from '../../shared/listeners.js'
+import { WORKER_CLASSES, type WorkerClassInput } from '../../shared/worker-classes.js'
 import { encodeFrame, FrameDecoder } from '../control/framing.js'
 import { connectUnix, defaultSocketDir, defaultSocketPath } from '../control/unix-socket.js'
 
@@ -64,12 +65,13 @@ function toCommand(args: string[], flags: Map<string, string | true>): ControlCo
     case 'scale':
       return { cmd: 'workers.scale', count: int(a, 'N') }
     case 'class': {
-      if (!a) throw new CtlError('class needs a NAME (sync, gthread, async, native)')
+      if (!a) throw new CtlError(`class needs a NAME (${WORKER_CLASSES.join(', ')})`)
       const t = flags.get('threads')
       const wc = flags.get('worker-connections')
       return {
         cmd: 'class.set',
-        workerClass: a as never,
+        // the server checks the name and answers with the accepted ones
+        workerClass: a as WorkerClassInput,
         threads: t === undefined ? undefined : int(String(t), '--threads'),
         workerConnections: wc === undefined ? undefined : int(String(wc), '--worker-connections'),
       }
