@@ -16,13 +16,14 @@
  *     | <------------- result {id, ...} --- |
  */
 
+import type { ControlErrorCode } from './errors.js'
+import type { WorkerClassInput, WorkerClassName } from './worker-classes.js'
+
 /** Bumped on any incompatible change. A client on another version is refused with a clear error. */
 export const PROTOCOL_VERSION = 1
 
-export type WorkerClassName = 'sync' | 'gthread' | 'async' | 'native'
-
-/** The names a user may type; gevent / eventlet are aliases of async, shown as async. */
-export type WorkerClassInput = WorkerClassName | 'gevent' | 'eventlet'
+/** The classes and their aliases are listed once, in worker-classes.ts. */
+export type { WorkerClassInput, WorkerClassName }
 
 /**
  *   spawning --> booting --> ready --> draining --> exited
@@ -54,16 +55,12 @@ export interface RequestRef {
   thread?: number
 }
 
-export interface WorkerSnapshot {
-  pid: number
-  /** Stable small index (age order within the arbiter), like Gunicorn's worker age. */
-  id: number
-  workerClass: WorkerClassName
-  generation: number
-  state: WorkerState
-  /** ms since epoch */
-  spawnedAt: number
-  readyAt: number | null
+/**
+ * What a worker reports of itself with every heartbeat (WorkerStats in the engine's worker
+ * IPC) and what the snapshot shows of it: one definition, so a figure added to the heartbeat
+ * is in the snapshot too.
+ */
+export interface WorkerFigures {
   /** Requests completed by this worker. */
   requests: number
   /** Requests whose handler is running right now. */
@@ -79,20 +76,34 @@ export interface WorkerSnapshot {
   threadsTotal: number
   /** gthread: which thread slots are busy right now (length threadsTotal). */
   threadSlots?: boolean[]
+  /** Event-loop lag of the worker's main thread, ms: the most a 10 ms timer ran late in the last second (about 1 when idle; a stall shows as its length for a second). */
+  loopLagMs: number
+  /**
+   * Every request this worker completed, by duration: counts[i] took at most
+   * LATENCY_BOUNDS_MS[i] (and more than the bound before); the last count, longer than the
+   * last bound. Cumulative since the worker started.
+   */
+  latency: { counts: number[]; sumMs: number }
+}
+
+export interface WorkerSnapshot extends Omit<WorkerFigures, 'latency'> {
+  pid: number
+  /** Stable small index (age order within the arbiter), like Gunicorn's worker age. */
+  id: number
+  workerClass: WorkerClassName
+  generation: number
+  state: WorkerState
+  /** ms since epoch */
+  spawnedAt: number
+  readyAt: number | null
   /** async: the connection cap (--worker-connections). */
   workerConnections?: number
   /** Percent of one core over the last sample; null until sampled. */
   cpu: number | null
   /** Resident set size in bytes; null until sampled. */
   rss: number | null
-  /** Event-loop lag of the worker's main thread, ms: the most a 10 ms timer ran late in the last second (about 1 when idle; a stall shows as its length for a second). */
-  loopLagMs: number
-  /**
-   * Every request this worker completed, by duration: counts[i] took at most
-   * LATENCY_BOUNDS_MS[i] (and more than the bound before); the last count, longer than the
-   * last bound. Cumulative since the worker started; absent until its first heartbeat.
-   */
-  latency?: { counts: number[]; sumMs: number }
+  /** Absent until the worker's first heartbeat. */
+  latency?: WorkerFigures['latency']
   /** ms since epoch of the last heartbeat received. */
   lastHeartbeat: number | null
   /** The oldest request in flight, when there is one. */
@@ -265,18 +276,8 @@ export type ControlCommand =
 
 export type ControlCommandName = ControlCommand['cmd']
 
-/** Stable error codes; the message says what to do. */
-export type ControlErrorCode =
-  | 'PADDOCK_ERR_PROTOCOL'
-  | 'PADDOCK_ERR_AUTH'
-  | 'PADDOCK_ERR_BAD_COMMAND'
-  | 'PADDOCK_ERR_INVALID_VALUE'
-  | 'PADDOCK_ERR_UNKNOWN_SETTING'
-  | 'PADDOCK_ERR_NO_SUCH_WORKER'
-  | 'PADDOCK_ERR_BUSY'
-  | 'PADDOCK_ERR_STATE'
-  | 'PADDOCK_ERR_BOOT'
-  | 'PADDOCK_ERR_INTERNAL'
+/** Stable error codes, one table with the engine's (see errors.ts); the message says what to do. */
+export type { ControlErrorCode }
 
 export interface ControlError {
   code: ControlErrorCode

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { WORKER_SILENT_MS, type RequestRef, type WorkerClassName, type WorkerSnapshot, type WorkerState } from '../../shared/protocol.js'
+import { WORKER_SILENT_MS, type RequestRef, type WorkerClassName, type WorkerFigures, type WorkerSnapshot, type WorkerState } from '../../shared/protocol.js'
 import type { WorkerStats } from '../worker/ipc.js'
 
 /** The arbiter's view of one worker process. */
@@ -33,6 +33,23 @@ export interface WorkerRecord {
   markGone: () => void
 }
 
+/** A worker's figures before its first heartbeat. */
+const NO_FIGURES: Omit<WorkerFigures, 'latency'> = {
+  requests: 0, inFlight: 0, queued: 0, connections: 0, upgraded: 0, threadsBusy: 0, threadsTotal: 1, loopLagMs: 0,
+}
+
+/** The heartbeat's fields the arbiter keeps to itself (rates, balancing): never in a snapshot. */
+type HeartbeatOnly = Exclude<keyof WorkerStats, keyof WorkerFigures>
+
+function figuresOf(stats: WorkerStats): WorkerFigures {
+  const { completed, durations, shedding, ...figures } = stats
+  // Names every heartbeat-only field: one added to WorkerStats and not here fails to compile
+  // instead of reaching every client (durations alone can be 512 numbers a worker).
+  const left: Record<HeartbeatOnly, unknown> = { completed, durations, shedding }
+  void left
+  return figures
+}
+
 export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
   const s = w.stats
   // What it is running: the requests in flight at its last heartbeat. The request it last
@@ -48,19 +65,10 @@ export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
     state: w.state,
     spawnedAt: w.spawnedAt,
     readyAt: w.readyAt,
-    requests: s?.requests ?? 0,
-    inFlight: s?.inFlight ?? 0,
-    queued: s?.queued ?? 0,
-    connections: s?.connections ?? 0,
-    upgraded: s?.upgraded ?? 0,
-    threadsBusy: s?.threadsBusy ?? 0,
-    threadsTotal: s?.threadsTotal ?? 1,
-    threadSlots: s?.threadSlots,
+    ...(s ? figuresOf(s) : NO_FIGURES),
     workerConnections: w.workerClass === 'async' ? w.workerConnections : undefined,
     cpu: null,
     rss: null,
-    loopLagMs: s?.loopLagMs ?? 0,
-    latency: s?.latency,
     lastHeartbeat: w.lastHeartbeat,
     oldestRequest: (s && s.inFlight > 0) || (silent && w.lastStarted) ? oldest : undefined,
     exitCode: w.exitCode,

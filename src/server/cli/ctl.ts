@@ -8,6 +8,7 @@ import type net from 'node:net'
 import { parseArgs } from 'node:util'
 import { PROTOCOL_VERSION, type ArbiterSnapshot, type ControlCommand, type ServerFrame } from '../../shared/protocol.js'
 import { boundAddress } from '../../shared/listeners.js'
+import { WORKER_CLASSES, type WorkerClassInput } from '../../shared/worker-classes.js'
 import { encodeFrame, FrameDecoder } from '../control/framing.js'
 import { connectUnix, defaultSocketDir, defaultSocketPath } from '../control/unix-socket.js'
 import { liveControlSockets } from '../control/live-sockets.js'
@@ -93,12 +94,13 @@ function toCommand(args: string[], flags: Flags): ControlCommand | 'workers' | '
     case 'scale':
       return { cmd: 'workers.scale', count: int(a, 'N') }
     case 'class': {
-      if (!a) throw new UsageError('class needs a NAME (sync, gthread, async, native)')
+      if (!a) throw new UsageError(`class needs a NAME (${WORKER_CLASSES.join(', ')})`)
       const t = flags.threads
       const wc = flags['worker-connections']
       return {
         cmd: 'class.set',
-        workerClass: a as never,
+        // the server checks the name and answers with the accepted ones
+        workerClass: a as WorkerClassInput,
         threads: t === undefined ? undefined : int(t, '--threads'),
         workerConnections: wc === undefined ? undefined : int(wc, '--worker-connections'),
       }

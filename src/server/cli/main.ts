@@ -3,7 +3,7 @@
  * Every user error is one line on stderr, `paddock: ...`, and a non-zero exit.
  */
 import { readFileSync, existsSync } from 'node:fs'
-import { describeError, isPaddockError, PaddockError } from '../errors.js'
+import { describeError, exitStatus, PaddockError } from '../errors.js'
 import { resolveConfig, helpText, type ResolvedConfig } from '../config/resolve.js'
 import { Arbiter, type ArbiterOptions } from '../arbiter/arbiter.js'
 import { workerExecArgv } from '../arbiter/exec-argv.js'
@@ -28,8 +28,7 @@ function fail(err: unknown): never {
   process.stderr.write(`paddock: ${describeError(err)}\n`)
   // so that the old master can log why, in its own log (which may be a file)
   if (startedByUsr2) tellOldMaster({ t: 'paddock:master-failed', error: describeError(err) })
-  const code = isPaddockError(err) ? (err.code === 'PADDOCK_ERR_USAGE' || err.code === 'PADDOCK_ERR_CONFIG' ? 2 : err.code === 'PADDOCK_ERR_BOOT' || err.code.startsWith('PADDOCK_ERR_APP') ? 4 : 1) : 1
-  process.exit(code)
+  process.exit(exitStatus(err))
 }
 
 export async function main(argv: string[]): Promise<void> {

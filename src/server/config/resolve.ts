@@ -10,6 +10,7 @@ import { SETTINGS, SETTINGS_BY_NAME, HOOK_NAMES, defaultValue, type HookName, ty
 import { coerceSetting, describe } from './validate.js'
 import { findDefaultConfig, loadConfigFile } from './file.js'
 import type { SettingInfo, WorkerClassName } from '../../shared/protocol.js'
+import { canonicalWorkerClass, isWorkerClassInput } from '../../shared/worker-classes.js'
 
 export type Source = SettingInfo['source']
 export type Hooks = Partial<Record<HookName, (...args: unknown[]) => unknown>>
@@ -132,10 +133,9 @@ export async function resolveConfig(argv: string[], opts: { cwd?: string; env?: 
   return { settings, sources, app, configFile, hooks, action, argv }
 }
 
-/** Gunicorn's equivalences: gevent / eventlet are async; sync with threads > 1 is gthread. */
+/** Gunicorn's equivalences: an alias is its class (gevent / eventlet are async); sync with threads > 1 is gthread. */
 export function normalize(settings: Record<string, unknown>): void {
-  const k = settings.worker_class as string
-  if (k === 'gevent' || k === 'eventlet') settings.worker_class = 'async'
+  if (isWorkerClassInput(settings.worker_class)) settings.worker_class = canonicalWorkerClass(settings.worker_class)
   if (settings.worker_class === 'sync' && (settings.threads as number) > 1) settings.worker_class = 'gthread'
 }
 

@@ -3,12 +3,11 @@
  * command from any transport gets PADDOCK_ERR_BAD_COMMAND with a precise message.
  */
 import { isHost, type ArbiterApi, type HostApi, type ReloadOutcome } from '../arbiter/api.js'
-import type { ArbiterSnapshot, CommandResult, ExperimentOptions, LoadOptions, WorkerClassInput } from '../../shared/protocol.js'
+import type { ArbiterSnapshot, CommandResult, ExperimentOptions, LoadOptions } from '../../shared/protocol.js'
+import { isWorkerClassInput, WORKER_CLASS_INPUTS, WORKER_CLASSES } from '../../shared/worker-classes.js'
 
 /** How long a reexec command waits for the new master to say it is ready. */
 const REEXEC_WAIT_MS = 60_000
-
-const CLASSES = new Set(['sync', 'gthread', 'async', 'native', 'gevent', 'eventlet'])
 
 function bad(message: string): CommandResult {
   return { ok: false, error: { code: 'PADDOCK_ERR_BAD_COMMAND', message } }
@@ -16,7 +15,7 @@ function bad(message: string): CommandResult {
 
 function count(v: unknown, name: string, required: boolean): number | undefined | string {
   if (v === undefined && !required) return undefined
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < (required ? 1 : 1)) {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     return `${name} must be a positive integer, got ${JSON.stringify(v)}`
   }
   return v
@@ -57,15 +56,14 @@ export async function runCommand(
       return { ok: true, message: `sent ${(c.signal as string | undefined) ?? 'SIGTERM'} to ${c.pid}` }
     }
     case 'class.set': {
-      if (typeof c.workerClass !== 'string' || !CLASSES.has(c.workerClass)) {
-        return bad(`workerClass must be one of ${[...CLASSES].join(', ')}`)
-      }
+      const workerClass = c.workerClass
+      if (!isWorkerClassInput(workerClass)) return bad(`workerClass must be one of ${WORKER_CLASS_INPUTS.join(', ')}`)
       const threads = count(c.threads, 'threads', false)
       if (typeof threads === 'string') return bad(threads)
       const wc = count(c.workerConnections, 'workerConnections', false)
       if (typeof wc === 'string') return bad(wc)
       return reloadResult(
-        await arbiter.setWorkerClass(c.workerClass as WorkerClassInput, { threads, workerConnections: wc }),
+        await arbiter.setWorkerClass(workerClass, { threads, workerConnections: wc }),
       )
     }
     case 'logs.reopen':
@@ -162,8 +160,8 @@ async function hostCommand(host: ArbiterApi & HostApi, c: Record<string, unknown
       if (typeof o === 'string') return bad(o)
       if (!Array.isArray(opts?.subjects) || opts.subjects.length === 0) return bad('options.subjects must list at least one worker class to compare')
       for (const s of opts.subjects) {
-        if (!s || !CLASSES.has(s.workerClass) || !Number.isInteger(s.workers) || s.workers < 1 || s.workers > 64) {
-          return bad('each subject needs workerClass (sync, gthread, async) and workers (1..64)')
+        if (!s || !isWorkerClassInput(s.workerClass) || !Number.isInteger(s.workers) || s.workers < 1 || s.workers > 64) {
+          return bad(`each subject needs workerClass (${WORKER_CLASSES.join(', ')}) and workers (1..64)`)
         }
       }
       const out = await host.runExperiment({ load: o, subjects: opts.subjects })

@@ -12,11 +12,11 @@ import {
   type ArbiterSnapshot,
   type ClientFrame,
   type CommandResult,
-  type ControlErrorCode,
   type ControlEvent,
   type ServerFrame,
   type SystemSnapshot,
 } from '../../shared/protocol.js'
+import { controlCode, type ControlErrorCode } from '../../shared/errors.js'
 import { isPaddockError } from '../errors.js'
 import { readListenQueues } from './proc-net.js'
 import { ProcSampler, sampleSystem, type ProcSample } from './sampler.js'
@@ -134,7 +134,7 @@ export class ControlServer {
     try {
       return await runCommand(this.arbiter, command, () => this.latest)
     } catch (err) {
-      if (isPaddockError(err)) return fail(toControlCode(err.code), err.message)
+      if (isPaddockError(err)) return fail(controlCode(err.code), err.message)
       return fail('PADDOCK_ERR_INTERNAL', err instanceof Error ? err.message : String(err))
     }
   }
@@ -240,24 +240,4 @@ export function fail(code: ControlErrorCode, message: string): CommandResult {
 
 function errorFrame(code: ControlErrorCode, message: string): ServerFrame {
   return { type: 'error', error: { code, message } }
-}
-
-const CONTROL_CODES = new Set<string>([
-  'PADDOCK_ERR_PROTOCOL',
-  'PADDOCK_ERR_AUTH',
-  'PADDOCK_ERR_BAD_COMMAND',
-  'PADDOCK_ERR_INVALID_VALUE',
-  'PADDOCK_ERR_UNKNOWN_SETTING',
-  'PADDOCK_ERR_NO_SUCH_WORKER',
-  'PADDOCK_ERR_BUSY',
-  'PADDOCK_ERR_STATE',
-  'PADDOCK_ERR_BOOT',
-  'PADDOCK_ERR_INTERNAL',
-])
-
-/** Engine errors map to protocol codes; config errors are bad values for the client. */
-function toControlCode(code: string): ControlErrorCode {
-  if (CONTROL_CODES.has(code)) return code as ControlErrorCode
-  if (code === 'PADDOCK_ERR_CONFIG' || code === 'PADDOCK_ERR_USAGE') return 'PADDOCK_ERR_INVALID_VALUE'
-  return 'PADDOCK_ERR_INTERNAL'
 }

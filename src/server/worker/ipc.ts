@@ -12,7 +12,7 @@
  * The boot info travels in the environment variable PADDOCK_WORKER (JSON) so
  * that it is there before any app code runs.
  */
-import type { RequestRef, RequestSpan, WorkerClassName, LogLevel } from '../../shared/protocol.js'
+import type { RequestRef, RequestSpan, WorkerClassName, WorkerFigures, LogLevel } from '../../shared/protocol.js'
 import type { WorkerTraits } from '../classes/worker-class.js'
 
 export const WORKER_ENV = 'PADDOCK_WORKER'
@@ -43,21 +43,10 @@ export interface WorkerBootInfo {
 
 // ------------------------------------------------------------- worker -> master
 
-export interface WorkerStats {
-  requests: number
-  inFlight: number
-  queued: number
-  connections: number
-  upgraded: number
-  threadsBusy: number
-  threadsTotal: number
-  threadSlots?: boolean[]
-  /** the most the event loop ran late in the last second, ms (see LoopLag) */
-  loopLagMs: number
+/** A heartbeat's figures: the snapshot's (WorkerFigures), and what only the arbiter uses. */
+export interface WorkerStats extends WorkerFigures {
   /** requests completed since the last heartbeat */
   completed: number
-  /** every request completed since the worker started, by duration (see LATENCY_BOUNDS_MS) */
-  latency: { counts: number[]; sumMs: number }
   /** durations (ms) of a uniform sample of those, at most 512, for the arbiter's percentiles */
   durations: number[]
   /** kept-alive connections still to be given back after a {t:'shed'} (see Arbiter.balance) */

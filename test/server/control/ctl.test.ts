@@ -43,6 +43,13 @@ describe('paddock ctl against a real arbiter', () => {
     expect(kill.code).not.toBe(0)
     expect(kill.stderr.trim().split('\n')).toHaveLength(1)
     expect(kill.stderr).toMatch(/PADDOCK_ERR_NO_SUCH_WORKER/)
+
+    // the worker class names come from one list, on both sides of the socket
+    const noName = await runCli(['ctl', '--socket', sock, 'class'])
+    expect(noName.stderr.trim()).toBe('paddock ctl: class needs a NAME (sync, gthread, async, native)')
+    const badName = await runCli(['ctl', '--socket', sock, 'class', 'threads'])
+    expect(badName.code).not.toBe(0)
+    expect(badName.stderr.trim()).toMatch(/^paddock ctl: workerClass must be one of sync, gthread, async, native, gevent, eventlet.*PADDOCK_ERR_BAD_COMMAND/)
   })
 
   it('reopen-logs reopens the log files (USR1): after a rotation, access lines go to the new file', async () => {
