@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url'
 import type { ArbiterApi, ReexecOutcome, ReloadOutcome } from './api.js'
 import { bindAll, listenerUrl, parseBind, type BindSpec, type BoundListener } from './binds.js'
 import { spawnNewMaster, type InheritedListener, type LaunchContext, type NewMasterMessage } from './reexec.js'
-import { workerSnapshot, stuckRequest, type WorkerRecord } from './worker-record.js'
+import { createWorkerRecord, forked, workerSnapshot, stuckRequest, type WorkerRecord } from './worker-record.js'
 import { RateWindow } from './rates.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
@@ -176,7 +176,7 @@ export class Arbiter implements ArbiterApi {
       startedAt: this.startedAt,
       app: String(this.config.app ?? ''),
       workerClass: this.workerClass(),
-      targetWorkers: this.holdSpawning && this.target === 0 ? 0 : this.target,
+      targetWorkers: this.target,
       threads: Number(s.threads),
       workerConnections: Number(s.worker_connections),
       generation: this.generation,
@@ -543,7 +543,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   private sendTo(w: WorkerRecord, m: MasterMessage): void {
-    if (w.child.connected) w.child.send(m, (err) => void err)
+    if (w.child?.connected) w.child.send(m, (err) => void err)
   }
 
   private beginRollingReplace(reason: string): Promise<ReloadOutcome> {
@@ -711,34 +711,15 @@ export class Arbiter implements ArbiterApi {
       const i = kv.indexOf('=')
       env[kv.slice(0, i)] = kv.slice(i + 1)
     }
-    const record = { id, generation: this.generation, workerClass } as WorkerRecord
-    this.hook('pre_fork', this, record)
+    const w = createWorkerRecord({ id, generation: this.generation, workerClass, workerConnections: Number(s.worker_connections) })
+    this.hook('pre_fork', this, w)
     const child = fork(this.workerEntry, [], {
       stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.listeners.map((l) => l.fd)],
       env,
       execArgv: this.options.execArgv ?? [],
       cwd: s.chdir ? String(s.chdir) : undefined,
     })
-    const w: WorkerRecord = Object.assign(record, {
-      pid: child.pid ?? -1,
-      child,
-      state: 'booting' as const,
-      spawnedAt: Date.now(),
-      readyAt: null,
-      lastHeartbeat: null,
-      stats: null,
-      inFlight: [],
-      lastStarted: null,
-      retiring: false,
-      reason: null,
-      expectedExit: false,
-      abortedAt: null,
-      exitCode: null,
-      exitSignal: null,
-      bootError: null,
-      workerConnections: Number(s.worker_connections),
-      ...goneSignal(),
-    })
+    forked(w, child)
     this.counters.workersSpawned++
     if (w.pid > 0) this.workers.set(w.pid, w)
     this.emit({ type: 'worker.spawned', at: Date.now(), pid: w.pid, generation: w.generation, workerClass })
@@ -799,8 +780,6 @@ export class Arbiter implements ArbiterApi {
         break
       case 'access':
         this.emit({ type: 'log', at: Date.now(), stream: 'access', level: 'info', pid: w.pid, message: m.line })
-        break
-      case 'drained':
         break
     }
   }
@@ -996,10 +975,4 @@ export class Arbiter implements ArbiterApi {
     this.log.info('Shutting down: Master')
     this.hook('on_exit', this)
   }
-}
-
-function goneSignal(): { gone: Promise<void>; markGone: () => void } {
-  let markGone!: () => void
-  const gone = new Promise<void>((resolve) => (markGone = resolve))
-  return { gone, markGone }
 }

@@ -5,8 +5,9 @@ import type { WorkerStats } from '../worker/ipc.js'
 /** The arbiter's view of one worker process. */
 export interface WorkerRecord {
   id: number
+  /** -1 and null while `spawning` (before the fork) */
   pid: number
-  child: ChildProcess
+  child: ChildProcess | null
   generation: number
   workerClass: WorkerClassName
   state: WorkerState
@@ -31,6 +32,43 @@ export interface WorkerRecord {
   /** resolves once the arbiter has recorded the exit (from the child's exit event or the process-table check) */
   gone: Promise<void>
   markGone: () => void
+}
+
+/**
+ * A worker about to be forked (state `spawning`): what the pre_fork hook sees. `forked`
+ * gives it its process, and it is `booting` from then on.
+ */
+export function createWorkerRecord(w: { id: number; generation: number; workerClass: WorkerClassName; workerConnections: number }): WorkerRecord {
+  let markGone!: () => void
+  const gone = new Promise<void>((resolve) => (markGone = resolve))
+  return {
+    ...w,
+    pid: -1,
+    child: null,
+    state: 'spawning',
+    spawnedAt: Date.now(),
+    readyAt: null,
+    lastHeartbeat: null,
+    stats: null,
+    inFlight: [],
+    lastStarted: null,
+    retiring: false,
+    reason: null,
+    expectedExit: false,
+    abortedAt: null,
+    exitCode: null,
+    exitSignal: null,
+    bootError: null,
+    gone,
+    markGone,
+  }
+}
+
+export function forked(w: WorkerRecord, child: ChildProcess): void {
+  w.child = child
+  w.pid = child.pid ?? -1
+  w.state = 'booting'
+  w.spawnedAt = Date.now()
 }
 
 export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
