@@ -25,6 +25,7 @@ import { bindAll, listenerUrl, parseBind, type BindSpec, type BoundListener } fr
 import { spawnNewMaster, type InheritedListener, type LaunchContext, type NewMasterMessage } from './reexec.js'
 import { createWorkerRecord, forked, workerSnapshot, stuckRequest, type WorkerRecord } from './worker-record.js'
 import { RateWindow } from './rates.js'
+import { Balancer, balanceFigures } from './balance.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import { resolveConfig, settingInfos, normalize, type ResolvedConfig } from '../config/resolve.js'
@@ -43,17 +44,7 @@ import {
   type WorkerClassName,
 } from '../../shared/protocol.js'
 
-/** how long a worker may take to give back connections before it is asked again */
-const SHED_PATIENCE_MS = 3000
-
 const TICK_MS = 250
-/**
- * How far from the fair share of connections a worker may be before the arbiter moves some:
- * one below (1 - t) of it while another is above (1 + t). At 0.5 the first round could stop
- * with the new worker at a quarter of the connections after a respawn (asked for too few
- * on counts a heartbeat old), and a quarter was then also the point where nothing moved.
- */
-const BALANCE_TOLERANCE = 0.2
 const HEARTBEAT_MS = 250
 const MAX_BOOT_FAILURES = 5
 const KILL_AFTER_ABORT_MS = 1000
@@ -113,9 +104,7 @@ export class Arbiter implements ArbiterApi {
   private holdSpawning = false
   private stopping: Promise<void> | null = null
   private readonly rates = new RateWindow()
-  private lastBalance = 0
-  /** when a worker last exited: connection counts reported before then are out of date */
-  private lastExitAt = 0
+  private readonly balancer = new Balancer()
   /** set by setApp: survives the config re-read of later reloads */
   private appOverride: string | null = null
   private readonly counters = { requests: 0, reloads: 0, workersSpawned: 0, workersExited: 0, workersKilled: 0, timeouts: 0 }
@@ -614,47 +603,17 @@ export class Arbiter implements ArbiterApi {
     this.tickTimer = setTimeout(() => this.tick(), TICK_MS)
   }
 
-  /**
-   * Kept-alive connections stay with the worker that accepted them. After a respawn (or a
-   * TTIN) the new worker would idle while the old ones keep every connection, as with Node
-   * cluster and Gunicorn gthread. While one worker holds less than 80% of the fair share, a
-   * worker above 120% of it is asked to close its surplus after their current responses;
-   * clients reconnect, and the kernel hands the new connections to whoever accepts, mostly
-   * the idle worker (the crowded one holds off accepting meanwhile).
-   */
   private balance(): void {
+    if (this.reloadState || this.stopping) return
     const now = Date.now()
-    if (now - this.lastBalance < 500 || this.reloadState || this.stopping) return
     // a worker that just became ready has no heartbeat yet: it holds no connections
-    const ready = this.live().filter((w) => w.state === 'ready' && w.workerClass !== 'sync')
-    if (ready.length < 2) return
-    // Counts from before the last exit miss the dead worker's clients, which reconnect to
-    // the survivors at once: acting on them would ask for too few back (measured: 6 of 24
-    // asked where 12 were due, leaving the new worker at its 25% floor). Wait, without the
-    // pause between two rounds, for a heartbeat from each worker that has sent one since.
-    if (ready.some((w) => w.lastHeartbeat !== null && w.lastHeartbeat < this.lastExitAt)) return
-    this.lastBalance = now
-    const conns = (w: WorkerRecord) => w.stats?.connections ?? 0
-    const total = ready.reduce((a, w) => a + conns(w), 0)
-    const share = total / ready.length
-    if (total < ready.length * 2) return
-    // Only towards a worker with room: between two saturated gthread workers (every thread
-    // busy, requests waiting) moving connections only adds reconnects.
-    const hasRoom = (w: WorkerRecord) => !w.stats || (w.stats.queued === 0 && (w.stats.threadsTotal <= 1 || w.stats.threadsBusy < w.stats.threadsTotal))
-    if (!ready.some((w) => conns(w) < share * (1 - BALANCE_TOLERANCE) && hasRoom(w))) return
-    for (const w of ready) {
-      const surplus = Math.floor(conns(w) - share)
-      if (!(conns(w) > share * (1 + BALANCE_TOLERANCE) && surplus > 0)) continue
-      // Still giving back what it was asked last time (each connection leaves only after its
-      // current response, which can take seconds under load): asking again would move far
-      // too many, and the other worker would end up the crowded one (measured: 76/24 ->
-      // 34/66 with /io?ms=100 on gthread).
-      // It says in its heartbeats how many it still has to give back.
-      const asked = w.shed
-      const stillShedding = asked !== undefined && (w.lastHeartbeat ?? 0) > asked.at && (w.stats?.shedding ?? 0) > 0
-      if (asked && stillShedding && now - asked.at < SHED_PATIENCE_MS) continue
+    const ready = this.live().filter((w) => w.state === 'ready')
+    // wired to the class's trait at merge
+    const figures = ready.map((w) => balanceFigures(w, w.workerClass !== 'sync'))
+    for (const { pid, count } of this.balancer.round(figures, now)) {
+      const w = this.workers.get(pid)!
       w.shed = { at: now }
-      this.sendTo(w, { t: 'shed', count: surplus })
+      this.sendTo(w, { t: 'shed', count })
     }
   }
 
@@ -741,8 +700,7 @@ export class Arbiter implements ArbiterApi {
         w.readyAt = Date.now()
         w.lastHeartbeat = Date.now()
         this.everReady = true
-        // a new worker takes its share of kept-alive connections at once
-        this.lastBalance = 0
+        this.balancer.workerReady()
         if (this.state === 'errored') this.setState('running')
         this.log.debug(`Worker ready (pid: ${w.pid}) in ${w.readyAt - w.spawnedAt} ms`)
         this.emit({ type: 'worker.ready', at: Date.now(), pid: w.pid, generation: w.generation, bootMs: w.readyAt - w.spawnedAt })
@@ -830,7 +788,7 @@ export class Arbiter implements ArbiterApi {
     // recorded once: the child's exit event may follow the process-table check
     if (w.state === 'exited') return
     w.markGone()
-    this.lastExitAt = Date.now()
+    this.balancer.workerExited(Date.now())
     const wasReady = w.readyAt !== null
     const prevState = w.state
     w.state = 'exited'

@@ -19,7 +19,7 @@ export interface WorkerRecord {
   /** A request announced with {t:'req'} (may be blocking the loop). */
   lastStarted: RequestRef | null
   retiring: boolean
-  /** the last time it was asked to give back kept-alive connections (see Arbiter.balance) */
+  /** the last time it was asked to give back kept-alive connections (see balance.ts) */
   shed?: { at: number }
   /** Why it is draining or why it was killed: the exit is then expected. */
   reason: string | null
