@@ -23,9 +23,11 @@ import { fileURLToPath } from 'node:url'
 import type { ArbiterApi, ReexecOutcome, ReloadOutcome } from './api.js'
 import { bindAll, listenerUrl, parseBind, type BindSpec, type BoundListener } from './binds.js'
 import { spawnNewMaster, type InheritedListener, type LaunchContext, type NewMasterMessage } from './reexec.js'
-import { createWorkerRecord, forked, workerSnapshot, stuckRequest, type WorkerRecord } from './worker-record.js'
+import { createWorkerRecord, forked, workerSnapshot, type WorkerRecord } from './worker-record.js'
 import { RateWindow } from './rates.js'
 import { Balancer, balanceFigures } from './balance.js'
+import { BOOT_BACKOFF, BootBackoff, crashLoopExit, nextBootDelay } from './backoff.js'
+import { Watchdog } from './watchdog.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import { resolveConfig, settingInfos, normalize, type ResolvedConfig } from '../config/resolve.js'
@@ -46,9 +48,6 @@ import {
 
 const TICK_MS = 250
 const HEARTBEAT_MS = 250
-const MAX_BOOT_FAILURES = 5
-const KILL_AFTER_ABORT_MS = 1000
-const STABLE_AFTER_MS = 2000
 
 export interface ArbiterOptions {
   /** The worker entry to fork (default: dist/server/worker/main.js next to this file). */
@@ -95,8 +94,8 @@ export class Arbiter implements ArbiterApi {
   private nextId = 1
   private startedAt = Date.now()
   private tickTimer: NodeJS.Timeout | null = null
-  private bootFailures = 0
-  private nextSpawnAt = 0
+  private readonly backoff = new BootBackoff()
+  private readonly watchdog: Watchdog
   private lastError: string | null = null
   private everReady = false
   private reloadState: ReloadState | null = null
@@ -122,6 +121,20 @@ export class Arbiter implements ArbiterApi {
     this.target = Number(config.settings.workers)
     this.log = options.log ?? new ErrorLog(config.settings.errorlog as string, config.settings.loglevel as never)
     this.log.onLine((level, message, pid) => this.emit({ type: 'log', at: Date.now(), stream: 'error', level, pid, message }))
+    this.watchdog = new Watchdog(
+      {
+        log: this.log,
+        live: () => this.live(),
+        limits: () => ({ timeoutMs: Number(this.config.settings.timeout) * 1000, bootMs: Number(this.config.settings.boot_timeout) * 1000 }),
+        terminate: (w, signal, reason) => this.terminate(w, signal, reason),
+        vanished: (w) => this.onWorkerExit(w, null, null),
+        timedOut: (event) => {
+          this.counters.timeouts++
+          this.emit(event)
+        },
+      },
+      this.backoff,
+    )
     this.workerEntry = options.workerEntry ?? fileURLToPath(new URL('../worker/main.js', import.meta.url))
     this.binderEntry = options.binderEntry ?? fileURLToPath(new URL('./binder-child.js', import.meta.url))
   }
@@ -539,8 +552,7 @@ export class Arbiter implements ArbiterApi {
     const from = this.generation
     this.generation++
     this.counters.reloads++
-    this.bootFailures = 0
-    this.nextSpawnAt = 0
+    this.backoff.reset()
     if (this.state === 'errored') this.lastError = null
     this.holdSpawning = false
     const toDrain = this.live().filter((w) => w.state !== 'draining').length
@@ -592,8 +604,7 @@ export class Arbiter implements ArbiterApi {
     this.tickTimer = null
     if (this.state === 'stopped') return
     try {
-      this.checkProcessTable()
-      this.checkTimeouts()
+      this.watchdog.check()
       this.reconcile()
       this.checkReload()
       this.balance()
@@ -625,10 +636,10 @@ export class Arbiter implements ArbiterApi {
     if (this.stopping || this.state === 'errored') return
     const serving = this.serving()
     if (serving.length < this.target && !this.holdSpawning) {
-      if (Date.now() < this.nextSpawnAt) return
+      if (!this.backoff.maySpawn(Date.now())) return
       // During a reload everything is spawned at once; otherwise one at a time per tick
       // after a failure, so a crash loop cannot spin.
-      const n = this.bootFailures > 0 ? 1 : this.target - serving.length
+      const n = this.backoff.failures > 0 ? 1 : this.target - serving.length
       for (let i = 0; i < n; i++) this.spawn()
     } else if (serving.length > this.target) {
       const extra = serving
@@ -789,7 +800,6 @@ export class Arbiter implements ArbiterApi {
     if (w.state === 'exited') return
     w.markGone()
     this.balancer.workerExited(Date.now())
-    const wasReady = w.readyAt !== null
     const prevState = w.state
     w.state = 'exited'
     w.exitCode = code
@@ -806,14 +816,14 @@ export class Arbiter implements ArbiterApi {
     // Keep exited records briefly so the dashboard can show the exit, then forget them.
     setTimeout(() => this.workers.delete(w.pid), 10_000).unref()
 
-    if (!wasReady && !w.expectedExit && prevState !== 'draining') this.onBootFailure(w, reason, code)
-    else if (!w.expectedExit && wasReady && w.readyAt && Date.now() - w.readyAt < STABLE_AFTER_MS) this.onBootFailure(w, reason, code, Date.now() - w.readyAt)
+    const crash = crashLoopExit({ readyAt: w.readyAt, expected: w.expectedExit, wasDraining: prevState === 'draining' }, Date.now())
+    if (crash) this.onBootFailure(w, reason, code, crash.upMs)
     this.tick()
   }
 
   /** `upMs`: the worker had been ready that long (dying that soon counts toward a crash loop too) */
   private onBootFailure(w: WorkerRecord, reason: string, code: number | null, upMs?: number): void {
-    this.bootFailures++
+    const failures = this.backoff.failed()
     if (this.reloadState && w.generation === this.generation) {
       this.rollBack(reason)
       return
@@ -826,72 +836,18 @@ export class Arbiter implements ArbiterApi {
       this.firstReady = null
       return
     }
-    if (this.bootFailures >= MAX_BOOT_FAILURES) {
-      this.lastError = `workers keep failing (${this.bootFailures} times in a row), no more respawns until a reload: ${reason}`
+    const delay = nextBootDelay(failures)
+    if (delay === 'errored') {
+      this.lastError = `workers keep failing (${failures} times in a row), no more respawns until a reload: ${reason}`
       this.log.critical(this.lastError)
       this.setState('errored', this.lastError)
       this.firstReady?.reject(new PaddockError('PADDOCK_ERR_BOOT', reason))
       this.firstReady = null
       return
     }
-    const backoff = Math.min(100 * 2 ** this.bootFailures, 10_000)
-    this.nextSpawnAt = Date.now() + backoff
+    this.backoff.waitUntil(Date.now() + delay)
     const what = upMs === undefined ? 'Worker boot failure' : `Worker died ${(upMs / 1000).toFixed(1)} s after it was ready, counted as a crash`
-    this.log.warning(`${what} ${this.bootFailures}/${MAX_BOOT_FAILURES} in a row; next spawn in ${backoff} ms`)
-  }
-
-  /**
-   * The table must match the OS: a pid we list that no longer exists (its exit event lost,
-   * or reaped by someone else) is treated as exited so that it is replaced.
-   */
-  private checkProcessTable(): void {
-    for (const w of this.live()) {
-      try {
-        process.kill(w.pid, 0)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue
-        this.log.warning(`Worker ${w.pid} is listed but no longer exists: marking it exited`)
-        this.onWorkerExit(w, null, null)
-      }
-    }
-  }
-
-  private checkTimeouts(): void {
-    const now = Date.now()
-    // A worker that stays up for a while ends a run of boot failures; one that is ready and
-    // dies at once is part of the crash loop.
-    if (this.bootFailures > 0 && this.live().some((w) => w.state === 'ready' && w.readyAt && now - w.readyAt > STABLE_AFTER_MS)) this.bootFailures = 0
-    const timeoutMs = Number(this.config.settings.timeout) * 1000
-    const bootMs = Number(this.config.settings.boot_timeout) * 1000
-    for (const w of this.live()) {
-      if (w.abortedAt) {
-        if (now - w.abortedAt > KILL_AFTER_ABORT_MS) this.terminate(w, 'SIGKILL', w.reason ?? 'timeout')
-        continue
-      }
-      if (w.state === 'booting' && now - w.spawnedAt > bootMs) {
-        w.bootError = `not ready after boot_timeout ${bootMs / 1000} s`
-        w.abortedAt = now
-        this.terminate(w, 'SIGKILL', w.bootError)
-        w.expectedExit = false
-        continue
-      }
-      if (timeoutMs > 0 && (w.state === 'ready' || w.state === 'draining') && w.lastHeartbeat && now - w.lastHeartbeat > timeoutMs) {
-        const request = stuckRequest(w)
-        const silentMs = now - w.lastHeartbeat
-        const what = request ? `while running ${request.method} ${request.url} for ${((now - request.startedAt) / 1000).toFixed(1)} s` : 'with no request in flight'
-        w.reason = `WORKER TIMEOUT: silent for ${(silentMs / 1000).toFixed(1)} s ${what}`
-        this.log.critical(`WORKER TIMEOUT (pid:${w.pid}) silent for ${(silentMs / 1000).toFixed(1)} s ${what}`)
-        this.counters.timeouts++
-        this.emit({ type: 'worker.timeout', at: now, pid: w.pid, generation: w.generation, silentMs, request })
-        w.abortedAt = now
-        w.expectedExit = true
-        try {
-          process.kill(w.pid, 'SIGABRT')
-        } catch {
-          // gone already
-        }
-      }
-    }
+    this.log.warning(`${what} ${failures}/${BOOT_BACKOFF.maxFailures} in a row; next spawn in ${delay} ms`)
   }
 
   private async doStop(mode: StopMode): Promise<void> {
