@@ -28,6 +28,7 @@ import { RateWindow } from './rates.js'
 import { Balancer, balanceFigures } from './balance.js'
 import { BOOT_BACKOFF, BootBackoff, crashLoopExit, nextBootDelay } from './backoff.js'
 import { Watchdog } from './watchdog.js'
+import { RollingReload } from './reload.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import { resolveConfig, settingInfos, normalize, type ResolvedConfig } from '../config/resolve.js'
@@ -38,7 +39,6 @@ import {
   type ArbiterSnapshot,
   type ArbiterState,
   type ControlEvent,
-  type ReloadProgress,
   type SettingInfo,
   type StopMode,
   type UpgradeState,
@@ -76,12 +76,6 @@ interface ChildMaster {
   failure: string | null
 }
 
-interface ReloadState {
-  progress: ReloadProgress
-  resolve: (o: ReloadOutcome) => void
-  failures: number
-}
-
 export class Arbiter implements ArbiterApi {
   config: ResolvedConfig
   readonly log: ErrorLog
@@ -89,7 +83,6 @@ export class Arbiter implements ArbiterApi {
   private readonly workers = new Map<number, WorkerRecord>()
   private listeners: BoundListener[] = []
   private state: ArbiterState = 'starting'
-  private generation = 1
   private target: number
   private nextId = 1
   private startedAt = Date.now()
@@ -98,8 +91,7 @@ export class Arbiter implements ArbiterApi {
   private readonly watchdog: Watchdog
   private lastError: string | null = null
   private everReady = false
-  private reloadState: ReloadState | null = null
-  private reloadSeq = 0
+  private readonly reloads: RollingReload
   private holdSpawning = false
   private stopping: Promise<void> | null = null
   private readonly rates = new RateWindow()
@@ -135,6 +127,20 @@ export class Arbiter implements ArbiterApi {
       },
       this.backoff,
     )
+    this.reloads = new RollingReload({
+      log: this.log,
+      emit: (event) => this.emit(event),
+      live: () => this.live(),
+      target: () => this.target,
+      state: () => this.state,
+      setState: (state) => this.setState(state),
+      drain: (w, reason) => void this.drain(w, reason),
+      terminate: (w, signal, reason) => this.terminate(w, signal, reason),
+      rolledBack: (message) => {
+        this.holdSpawning = true
+        this.lastError = message
+      },
+    })
     this.workerEntry = options.workerEntry ?? fileURLToPath(new URL('../worker/main.js', import.meta.url))
     this.binderEntry = options.binderEntry ?? fileURLToPath(new URL('./binder-child.js', import.meta.url))
   }
@@ -181,14 +187,14 @@ export class Arbiter implements ArbiterApi {
       targetWorkers: this.target,
       threads: Number(s.threads),
       workerConnections: Number(s.worker_connections),
-      generation: this.generation,
+      generation: this.reloads.generation,
       listeners: this.listeners.map((l) => ({ ...l.snapshot })),
       counters: { ...this.counters, requests: this.totalRequests() },
       workers: [...this.workers.values()].map(workerSnapshot),
       rates: this.rates.summary(),
       system: null,
       lastError: this.lastError,
-      reload: this.reloadState ? { ...this.reloadState.progress } : null,
+      reload: this.reloads.progress(),
       load: null,
       upgrade: this.upgradeState(),
     }
@@ -212,9 +218,9 @@ export class Arbiter implements ArbiterApi {
 
   async reload(reason = 'HUP'): Promise<ReloadOutcome> {
     if (this.stopping) throw new PaddockError('PADDOCK_ERR_STATE', 'the server is stopping')
-    if (this.reloadState) {
+    if (this.reloads.active) {
       // A second HUP during a reload restarts it against the newest configuration.
-      this.finishReload({ ok: false, generation: this.generation, error: 'superseded by a newer reload' }, false)
+      this.reloads.finish({ ok: false, generation: this.reloads.generation, error: 'superseded by a newer reload' }, false)
     }
     if (reason === 'HUP') this.log.info('Handling signal: hup')
     try {
@@ -233,10 +239,10 @@ export class Arbiter implements ArbiterApi {
     } catch (err) {
       const message = `reload aborted, configuration is invalid: ${describeError(err)}`
       this.log.error(message)
-      return { ok: false, generation: this.generation, error: message }
+      return { ok: false, generation: this.reloads.generation, error: message }
     }
     this.hook('on_reload', this)
-    return this.beginRollingReplace(reason)
+    return this.rollingReplace(reason)
   }
 
   /**
@@ -292,7 +298,7 @@ export class Arbiter implements ArbiterApi {
     if (next.worker_class !== 'gthread' && sizes.threads === undefined) next.threads = 1
     normalize(next)
     this.recordChanges(next)
-    return this.beginRollingReplace(`worker class -> ${next.worker_class}`)
+    return this.rollingReplace(`worker class -> ${next.worker_class}`)
   }
 
   killWorker(pid: number, signal = 'SIGTERM'): void {
@@ -451,7 +457,7 @@ export class Arbiter implements ArbiterApi {
     this.recordChanges(next)
     if (name === 'workers') this.scaleTo(Number(next.workers))
     else if (name === 'loglevel') this.log.setLevel(next.loglevel as never)
-    else if (spec.apply === 'reload') void this.beginRollingReplace(`setting ${name} changed`)
+    else if (spec.apply === 'reload') void this.rollingReplace(`setting ${name} changed`)
     return this.settings().find((s) => s.name === name)!
   }
 
@@ -548,55 +554,15 @@ export class Arbiter implements ArbiterApi {
     if (w.child?.connected) w.child.send(m, (err) => void err)
   }
 
-  private beginRollingReplace(reason: string): Promise<ReloadOutcome> {
-    const from = this.generation
-    this.generation++
+  /** A reload afresh: the crash-loop count, a held spawn and an errored state end with it. */
+  private rollingReplace(reason: string): Promise<ReloadOutcome> {
     this.counters.reloads++
     this.backoff.reset()
     if (this.state === 'errored') this.lastError = null
     this.holdSpawning = false
-    const toDrain = this.live().filter((w) => w.state !== 'draining').length
-    const progress: ReloadProgress = { id: ++this.reloadSeq, reason, fromGeneration: from, toGeneration: this.generation, ready: 0, wanted: this.target, drained: 0, toDrain, startedAt: Date.now() }
-    this.setState('reloading')
-    this.emit({ type: 'reload.started', at: Date.now(), reload: { ...progress } })
-    this.log.info(`Reload ${progress.id} (${reason}): generation ${from} -> ${this.generation}, ${this.target} workers of class ${this.workerClass()}`)
-    return new Promise<ReloadOutcome>((resolve) => {
-      this.reloadState = { progress, resolve, failures: 0 }
-      this.tick()
-    })
-  }
-
-  private finishReload(outcome: ReloadOutcome, emitEvents = true): void {
-    const r = this.reloadState
-    if (!r) return
-    this.reloadState = null
-    if (emitEvents) {
-      if (outcome.ok) {
-        this.emit({ type: 'reload.done', at: Date.now(), reload: { ...r.progress }, ms: Date.now() - r.progress.startedAt })
-        this.log.info(`Reload ${r.progress.id} done in ${Date.now() - r.progress.startedAt} ms`)
-      } else {
-        this.emit({ type: 'reload.rolledback', at: Date.now(), reload: { ...r.progress }, error: outcome.error ?? 'failed' })
-      }
-    }
-    if (this.state === 'reloading') this.setState('running')
-    r.resolve(outcome)
-  }
-
-  private rollBack(error: string): void {
-    const r = this.reloadState
-    if (!r) return
-    const failedGen = this.generation
-    this.generation = r.progress.fromGeneration
-    // The failed generation's workers that are not serving are stopped; the old ones were
-    // never drained before a new one was ready, so the service keeps its capacity.
-    for (const w of this.live()) {
-      if (w.generation === failedGen && w.state !== 'ready') this.terminate(w, 'SIGKILL', 'reload rolled back')
-      else if (w.generation === failedGen && w.state === 'ready') w.generation = this.generation
-    }
-    this.holdSpawning = true
-    this.lastError = `reload failed, the previous generation keeps serving: ${error}`
-    this.log.error(this.lastError)
-    this.finishReload({ ok: false, generation: this.generation, error })
+    const done = this.reloads.begin(reason, this.workerClass())
+    this.tick()
+    return done
   }
 
   private tick(): void {
@@ -606,7 +572,7 @@ export class Arbiter implements ArbiterApi {
     try {
       this.watchdog.check()
       this.reconcile()
-      this.checkReload()
+      this.reloads.check()
       this.balance()
     } catch (err) {
       this.log.error(`arbiter loop: ${(err as Error).stack ?? err}`)
@@ -615,7 +581,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   private balance(): void {
-    if (this.reloadState || this.stopping) return
+    if (this.reloads.active || this.stopping) return
     const now = Date.now()
     // a worker that just became ready has no heartbeat yet: it holds no connections
     const ready = this.live().filter((w) => w.state === 'ready')
@@ -629,7 +595,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   private serving(): WorkerRecord[] {
-    return this.live().filter((w) => w.generation === this.generation && w.state !== 'draining' && !w.retiring)
+    return this.live().filter((w) => w.generation === this.reloads.generation && w.state !== 'draining' && !w.retiring)
   }
 
   private reconcile(): void {
@@ -650,25 +616,13 @@ export class Arbiter implements ArbiterApi {
     }
   }
 
-  private checkReload(): void {
-    const r = this.reloadState
-    if (!r) return
-    const ready = this.live().filter((w) => w.generation === this.generation && w.state === 'ready').length
-    const leftOld = this.live().filter((w) => w.generation !== this.generation).length
-    const changed = r.progress.ready !== ready
-    r.progress.ready = Math.min(ready, r.progress.wanted)
-    r.progress.drained = r.progress.toDrain - leftOld
-    if (changed) this.emit({ type: 'reload.progress', at: Date.now(), reload: { ...r.progress } })
-    if (ready >= this.target && leftOld === 0) this.finishReload({ ok: true, generation: this.generation })
-  }
-
   private spawn(): WorkerRecord {
     const s = this.config.settings
     const id = this.nextId++
     const workerClass = this.workerClass()
     const info: WorkerBootInfo = {
       id,
-      generation: this.generation,
+      generation: this.reloads.generation,
       workerClass,
       listeners: this.listeners.map((l, i) => ({ fd: 4 + i, kind: l.snapshot.kind, bind: l.spec.bind })),
       configFile: this.config.configFile,
@@ -676,12 +630,12 @@ export class Arbiter implements ArbiterApi {
       heartbeatMs: HEARTBEAT_MS,
       masterPid: process.pid,
     }
-    const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: JSON.stringify(info), PADDOCK_WORKER_CLASS: workerClass, PADDOCK_GENERATION: String(this.generation) }
+    const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: JSON.stringify(info), PADDOCK_WORKER_CLASS: workerClass, PADDOCK_GENERATION: String(this.reloads.generation) }
     for (const kv of (s.raw_env as string[]) ?? []) {
       const i = kv.indexOf('=')
       env[kv.slice(0, i)] = kv.slice(i + 1)
     }
-    const w = createWorkerRecord({ id, generation: this.generation, workerClass, workerConnections: Number(s.worker_connections) })
+    const w = createWorkerRecord({ id, generation: this.reloads.generation, workerClass, workerConnections: Number(s.worker_connections) })
     this.hook('pre_fork', this, w)
     const child = fork(this.workerEntry, [], {
       stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.listeners.map((l) => l.fd)],
@@ -717,7 +671,7 @@ export class Arbiter implements ArbiterApi {
         this.emit({ type: 'worker.ready', at: Date.now(), pid: w.pid, generation: w.generation, bootMs: w.readyAt - w.spawnedAt })
         this.firstReady?.resolve()
         this.firstReady = null
-        this.replaceOne()
+        this.reloads.replaceOne()
         this.tick()
         break
       }
@@ -750,18 +704,6 @@ export class Arbiter implements ArbiterApi {
       case 'access':
         this.emit({ type: 'log', at: Date.now(), stream: 'access', level: 'info', pid: w.pid, message: m.line })
         break
-    }
-  }
-
-  /** A new worker is ready: one replaceable worker (old generation first, then retiring) may drain. */
-  private replaceOne(): void {
-    const replaceable = this.live()
-      .filter((w) => w.state === 'ready' && (w.generation !== this.generation || w.retiring))
-      .sort((a, b) => (a.generation !== this.generation ? 0 : 1) - (b.generation !== this.generation ? 0 : 1) || a.spawnedAt - b.spawnedAt)
-    const ready = this.live().filter((w) => w.state === 'ready' && w.generation === this.generation && !w.retiring).length
-    const surplus = ready + replaceable.length - this.target
-    for (const w of replaceable.slice(0, Math.max(0, Math.min(surplus, replaceable.length)))) {
-      void this.drain(w, w.generation !== this.generation ? `replaced by generation ${this.generation}` : (w.reason ?? 'recycled'))
     }
   }
 
@@ -824,8 +766,8 @@ export class Arbiter implements ArbiterApi {
   /** `upMs`: the worker had been ready that long (dying that soon counts toward a crash loop too) */
   private onBootFailure(w: WorkerRecord, reason: string, code: number | null, upMs?: number): void {
     const failures = this.backoff.failed()
-    if (this.reloadState && w.generation === this.generation) {
-      this.rollBack(reason)
+    if (this.reloads.active && w.generation === this.reloads.generation) {
+      this.reloads.rollBack(reason)
       return
     }
     if (!this.everReady && (code === 4 || code === 3) && this.firstReady) {
@@ -852,7 +794,7 @@ export class Arbiter implements ArbiterApi {
 
   private async doStop(mode: StopMode): Promise<void> {
     this.setState('stopping')
-    if (this.reloadState) this.finishReload({ ok: false, generation: this.generation, error: 'server stopping' })
+    if (this.reloads.active) this.reloads.finish({ ok: false, generation: this.reloads.generation, error: 'server stopping' })
     const graceMs = Number(this.config.settings.graceful_timeout) * 1000
     if (this.childMaster && !this.childMaster.ready) this.log.warning(`stopping while the new master (pid ${this.childMaster.pid}) is not ready yet: it is now the only one left to serve`)
     const workers = this.live()
