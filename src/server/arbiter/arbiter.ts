@@ -16,13 +16,13 @@
  * `ready` is what allows one replaceable worker (old generation, or retiring after
  * max-requests) to drain: capacity never dips during a reload or a recycle.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { writeFileSync, unlinkSync, renameSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ArbiterApi, ReexecOutcome, ReloadOutcome } from './api.js'
 import { bindAll, listenerUrl, parseBind, type BindSpec, type BoundListener } from './binds.js'
-import { spawnNewMaster, type InheritedListener, type LaunchContext, type NewMasterMessage } from './reexec.js'
+import { Reexec, type InheritedListener, type LaunchContext } from './reexec.js'
+import { Pidfile } from './pidfile.js'
 import { createWorkerRecord, forked, workerSnapshot, type WorkerRecord } from './worker-record.js'
 import { RateWindow } from './rates.js'
 import { Balancer, balanceFigures } from './balance.js'
@@ -41,7 +41,6 @@ import {
   type ControlEvent,
   type SettingInfo,
   type StopMode,
-  type UpgradeState,
   type WorkerClassInput,
   type WorkerClassName,
 } from '../../shared/protocol.js'
@@ -66,14 +65,6 @@ export interface ArbiterOptions {
   launch?: LaunchContext
   /** In a master started by USR2: the old master's pid while it still runs, else null. */
   oldMasterPid?: () => number | null
-}
-
-/** The master a USR2 started, while it runs. */
-interface ChildMaster {
-  pid: number
-  child: ChildProcess
-  ready: boolean
-  failure: string | null
 }
 
 export class Arbiter implements ArbiterApi {
@@ -102,11 +93,10 @@ export class Arbiter implements ArbiterApi {
   private readonly workerEntry: string
   private readonly binderEntry: string
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null
-  private childMaster: ChildMaster | null = null
+  private readonly pidfile: Pidfile
+  private readonly usr2: Reexec
   /** the worker target before WINCH, for an upgrade that is called off */
   private targetBeforeStopAll: number | null = null
-  /** the pidfile this master wrote and owns: the pidfile setting, or `<pidfile>.oldbin` while a new master runs */
-  private pidfilePath: string | null = null
 
   constructor(config: ResolvedConfig, private readonly options: ArbiterOptions = {}) {
     this.config = config
@@ -141,6 +131,20 @@ export class Arbiter implements ArbiterApi {
         this.lastError = message
       },
     })
+    this.pidfile = new Pidfile(() => (this.config.settings.pidfile ? String(this.config.settings.pidfile) : null), this.log)
+    this.usr2 = new Reexec({
+      log: this.log,
+      pidfile: this.pidfile,
+      launch: options.launch,
+      oldMasterPid: () => options.oldMasterPid?.() ?? null,
+      stopping: () => this.stopping !== null,
+      listeners: () => this.listeners.map((l) => ({ fd: l.fd, bind: l.spec.bind })),
+      stoppedWorkers: () => (this.holdSpawning && this.target === 0 ? (this.targetBeforeStopAll ?? Math.max(1, Number(this.config.settings.workers))) : null),
+      addWorkers: (n) => void this.addWorkers(n),
+      readyWorkers: () => this.serving().filter((w) => w.state === 'ready').length,
+      readyWithinMs: () => Number(this.config.settings.timeout) * 1000 + 5000,
+      onEvent: (listener) => this.onEvent(listener),
+    })
     this.workerEntry = options.workerEntry ?? fileURLToPath(new URL('../worker/main.js', import.meta.url))
     this.binderEntry = options.binderEntry ?? fileURLToPath(new URL('./binder-child.js', import.meta.url))
   }
@@ -162,10 +166,7 @@ export class Arbiter implements ArbiterApi {
     this.listeners = await bindAll(this.bindSpecs(), this.binderEntry, this.options.execArgv)
     for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l)} (${process.pid})`)
     this.log.info(`Using worker: ${this.workerClass()}`)
-    if (s.pidfile) {
-      writeFileSync(String(s.pidfile), `${process.pid}\n`)
-      this.pidfilePath = String(s.pidfile)
-    }
+    this.pidfile.write()
     this.setState('running')
     const ready = new Promise<void>((resolve, reject) => (this.firstReady = { resolve, reject }))
     this.tick()
@@ -196,18 +197,7 @@ export class Arbiter implements ArbiterApi {
       lastError: this.lastError,
       reload: this.reloads.progress(),
       load: null,
-      upgrade: this.upgradeState(),
-    }
-  }
-
-  private upgradeState(): UpgradeState {
-    const oldMasterPid = this.options.oldMasterPid?.() ?? null
-    const child = this.childMaster
-    return {
-      available: Boolean(this.options.launch) && !this.stopping && !child && oldMasterPid === null,
-      newMasterPid: child?.pid ?? null,
-      newMasterReady: child?.ready ?? false,
-      oldMasterPid,
+      upgrade: this.usr2.state(),
     }
   }
 
@@ -338,116 +328,13 @@ export class Arbiter implements ArbiterApi {
     return settingInfos(this.config)
   }
 
-  /**
-   * USR2: start a new master on the same listening sockets, with its own workers. Both
-   * masters serve until the operator stops one: TERM (or WINCH, then TERM) to this one
-   * finishes the switch, TERM to the new one goes back. Resolves once the new master is
-   * ready, or with why there is none (also logged): this master serves on either way.
-   */
+  /** USR2: see Reexec.start. */
   reexec(): Promise<ReexecOutcome> {
-    const refuse = (why: string): Promise<ReexecOutcome> => {
-      this.log.warning(`USR2 ignored: ${why}`)
-      return Promise.resolve({ ok: false, error: why })
-    }
-    if (this.stopping) return refuse('this master is stopping')
-    if (this.childMaster) return refuse(`a new master (pid ${this.childMaster.pid}) is already running; send TERM to this master (pid ${process.pid}) to finish the switch, or to ${this.childMaster.pid} to cancel it`)
-    const oldPid = this.options.oldMasterPid?.() ?? null
-    if (oldPid !== null) return refuse(`this master was started by USR2 and the old master (pid ${oldPid}) still runs; send it TERM first`)
-    const launch = this.options.launch
-    if (!launch) return refuse('this master was not started by the paddock command, so it cannot start another one')
-    this.log.info('Handling signal: usr2')
-    // Rename first, so that the new master's pidfile never overwrites ours.
-    const pidfile = this.config.settings.pidfile ? String(this.config.settings.pidfile) : null
-    if (pidfile && this.pidfilePath === pidfile) {
-      try {
-        renameSync(pidfile, `${pidfile}.oldbin`)
-        this.pidfilePath = `${pidfile}.oldbin`
-      } catch (err) {
-        this.log.warning(`could not rename the pidfile ${pidfile} to ${pidfile}.oldbin: ${describeError(err)}`)
-      }
-    }
-    let child: ChildProcess
-    try {
-      child = spawnNewMaster(launch, this.listeners.map((l) => ({ fd: l.fd, bind: l.spec.bind })))
-    } catch (err) {
-      this.restorePidfile()
-      return refuse(`could not start a new master: ${describeError(err)}`)
-    }
-    let settle!: (o: ReexecOutcome) => void
-    const outcome = new Promise<ReexecOutcome>((resolve) => (settle = resolve))
-    const m: ChildMaster = { pid: child.pid ?? -1, child, ready: false, failure: null }
-    this.childMaster = m
-    this.log.info(`Starting a new master (pid ${m.pid}) on the same sockets${pidfile ? `; this master's pidfile is now ${pidfile}.oldbin` : ''}`)
-    child.on('message', (msg: NewMasterMessage) => {
-      if (msg?.t === 'paddock:master-ready') {
-        m.ready = true
-        settle({ ok: true, pid: m.pid })
-        this.log.info(`New master (pid ${m.pid}) is ready: both masters serve. Send TERM (or WINCH, then TERM) to this master (pid ${process.pid}) to finish the switch, or TERM to ${m.pid} to go back`)
-      } else if (msg?.t === 'paddock:master-failed') m.failure = msg.error
-    })
-    child.on('error', (err) => {
-      m.failure ??= describeError(err)
-    })
-    // 'close', not 'exit': a last message on the channel is read before it.
-    child.on('close', (code, signal) => {
-      if (this.childMaster !== m) return
-      this.childMaster = null
-      // before the log line: whoever reads the log then finds the pidfile right
-      this.restorePidfile()
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-      if (!m.ready) {
-        const failed = `failed to start: ${m.failure ?? `it ${how}`}; this master keeps serving`
-        settle({ ok: false, error: `new master (pid ${m.pid}) ${failed}` })
-        this.log.error(`New master (pid ${m.pid}) ${failed}`)
-      }
-      else this.log.warning(`New master (pid ${m.pid}) ${how}; this master (pid ${process.pid}) serves alone again`)
-    })
-    return outcome
+    return this.usr2.start()
   }
 
-  /**
-   * Call off a USR2: this master serves alone again. If WINCH had stopped its workers they
-   * start first, and the new master is stopped (TERM: it drains) only once they are ready,
-   * so that nobody is left to refuse a connection. Resolves when the new master has exited.
-   */
-  async cancelReexec(): Promise<ReexecOutcome> {
-    const m = this.childMaster
-    if (!m) return { ok: false, error: 'no new master is running' }
-    if (this.stopping) return { ok: false, error: 'this master is stopping' }
-    if (this.holdSpawning && this.target === 0) {
-      const want = this.targetBeforeStopAll ?? Math.max(1, Number(this.config.settings.workers))
-      this.log.info(`Calling off the new master (pid ${m.pid}): starting ${want} worker${want === 1 ? '' : 's'} here first`)
-      this.addWorkers(want)
-      const ready = await this.until(() => this.serving().filter((w) => w.state === 'ready').length >= want, Number(this.config.settings.timeout) * 1000 + 5000)
-      if (!ready) return { ok: false, error: `this master's workers did not become ready; the new master (pid ${m.pid}) keeps serving` }
-    } else this.log.info(`Calling off the new master (pid ${m.pid})`)
-    const closed = new Promise<void>((resolve) => {
-      if (m.child.exitCode !== null || m.child.signalCode !== null) resolve()
-      else m.child.once('close', () => resolve())
-    })
-    try {
-      process.kill(m.pid, 'SIGTERM')
-    } catch {
-      // gone already
-    }
-    await closed
-    return { ok: true, pid: m.pid }
-  }
-
-  /** Resolves true once `done()` holds (checked on every event), false after `ms`. */
-  private until(done: () => boolean, ms: number): Promise<boolean> {
-    if (done()) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const finish = (v: boolean) => {
-        clearTimeout(timer)
-        off()
-        resolve(v)
-      }
-      const timer = setTimeout(() => finish(done()), ms)
-      const off = this.onEvent(() => {
-        if (done()) finish(true)
-      })
-    })
+  cancelReexec(): Promise<ReexecOutcome> {
+    return this.usr2.cancel()
   }
 
   async setSetting(name: string, value: unknown): Promise<SettingInfo> {
@@ -478,19 +365,6 @@ export class Arbiter implements ArbiterApi {
     const differs = inherited.from === 'systemd' || JSON.stringify([...configured].sort()) !== JSON.stringify([...binds].sort())
     this.log.info(`Using ${binds.length} listening socket${binds.length === 1 ? '' : 's'} from ${from}${differs ? `; bind ${configured.join(', ')} is not used (changing addresses takes a restart)` : ''}`)
     return inherited.listeners.map((l) => ({ ...parseBind(l.bind, backlog), inheritedFd: l.fd }))
-  }
-
-  /** The new master is gone (or never started): this one is the service's master again. */
-  private restorePidfile(): void {
-    const pidfile = this.config.settings.pidfile ? String(this.config.settings.pidfile) : null
-    if (!pidfile || this.pidfilePath === pidfile || this.stopping) return
-    try {
-      writeFileSync(pidfile, `${process.pid}\n`)
-      if (this.pidfilePath) unlinkSync(this.pidfilePath)
-      this.pidfilePath = pidfile
-    } catch (err) {
-      this.log.warning(`could not restore the pidfile ${pidfile}: ${describeError(err)}`)
-    }
   }
 
   private workerClass(): WorkerClassName {
@@ -796,7 +670,7 @@ export class Arbiter implements ArbiterApi {
     this.setState('stopping')
     if (this.reloads.active) this.reloads.finish({ ok: false, generation: this.reloads.generation, error: 'server stopping' })
     const graceMs = Number(this.config.settings.graceful_timeout) * 1000
-    if (this.childMaster && !this.childMaster.ready) this.log.warning(`stopping while the new master (pid ${this.childMaster.pid}) is not ready yet: it is now the only one left to serve`)
+    this.usr2.warnIfAlone()
     const workers = this.live()
     const exited = workers.map((w) => w.gone)
     for (const w of workers) {
@@ -811,22 +685,8 @@ export class Arbiter implements ArbiterApi {
     clearTimeout(timer)
     for (const l of this.listeners) l.server.close()
     if (this.tickTimer) clearTimeout(this.tickTimer)
-    // Only a pidfile that still names this master: after a USR2 the plain name belongs to the new one.
-    if (this.pidfilePath) {
-      try {
-        if (Number(readFileSync(this.pidfilePath, 'utf8').trim()) === process.pid) unlinkSync(this.pidfilePath)
-      } catch {
-        // already gone
-      }
-    }
-    // A new master started by USR2 lives on: its process and channel must not keep this
-    // one alive (a stop by signal exits at once; a stop over the control socket waits for
-    // the event loop to empty). The channel closes when this process exits, which is how
-    // the new master learns it is alone.
-    if (this.childMaster) {
-      this.childMaster.child.unref()
-      this.childMaster.child.channel?.unref()
-    }
+    this.pidfile.remove()
+    this.usr2.release()
     this.setState('stopped')
     this.log.info('Shutting down: Master')
     this.hook('on_exit', this)
