@@ -16,24 +16,26 @@
  * `ready` is what allows one replaceable worker (old generation, or retiring after
  * max-requests) to drain: capacity never dips during a reload or a recycle.
  */
-import { fork } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import type { ArbiterApi, ReexecOutcome, ReloadOutcome } from './api.js'
-import { bindAll, listenerUrl, parseBind, type BindSpec, type BoundListener } from './binds.js'
-import { Reexec, type InheritedListener, type LaunchContext } from './reexec.js'
+import type { ArbiterApi, ArbiterOptions, ReexecOutcome, ReloadOutcome } from './api.js'
+import { bindAll, bindSpecs, listenerUrl, type BoundListener } from './binds.js'
+import { drain, forkWorker, sendTo, stopWorkers, terminate } from './worker-process.js'
+import { runHook } from './hooks.js'
+import { Reexec } from './reexec.js'
 import { Pidfile } from './pidfile.js'
+import { LiveConfig } from './live-config.js'
 import { createWorkerRecord, forked, workerSnapshot, type WorkerRecord } from './worker-record.js'
 import { RateWindow } from './rates.js'
 import { Balancer, balanceFigures } from './balance.js'
 import { BOOT_BACKOFF, BootBackoff, crashLoopExit, nextBootDelay } from './backoff.js'
 import { Watchdog } from './watchdog.js'
 import { RollingReload } from './reload.js'
+import { WorkerTarget } from './scaling.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
-import { resolveConfig, settingInfos, normalize, type ResolvedConfig } from '../config/resolve.js'
-import { specFor, coerceSetting } from '../config/validate.js'
-import { WORKER_ENV, type MasterMessage, type WorkerBootInfo, type WorkerMessage } from '../worker/ipc.js'
+import type { ResolvedConfig } from '../config/resolve.js'
+import type { WorkerMessage } from '../worker/ipc.js'
 import {
   PROTOCOL_VERSION,
   type ArbiterSnapshot,
@@ -45,36 +47,18 @@ import {
   type WorkerClassName,
 } from '../../shared/protocol.js'
 
-const TICK_MS = 250
-const HEARTBEAT_MS = 250
+export type { ArbiterOptions } from './api.js'
 
-export interface ArbiterOptions {
-  /** The worker entry to fork (default: dist/server/worker/main.js next to this file). */
-  workerEntry?: string
-  binderEntry?: string
-  /** execArgv for workers (e.g. a TS loader in development). */
-  execArgv?: string[]
-  log?: ErrorLog
-  /**
-   * Listening sockets handed down by a previous master (USR2) or by systemd (LISTEN_FDS).
-   * When given they are the listeners, and the bind setting is not used: clients already
-   * connect to them, and changing addresses takes a restart, as with Gunicorn.
-   */
-  inherited?: { from: 'usr2' | 'systemd'; listeners: InheritedListener[] }
-  /** How this master was started; without it USR2 is refused (an arbiter hosted in-process cannot re-exec). */
-  launch?: LaunchContext
-  /** In a master started by USR2: the old master's pid while it still runs, else null. */
-  oldMasterPid?: () => number | null
-}
+const TICK_MS = 250
 
 export class Arbiter implements ArbiterApi {
-  config: ResolvedConfig
+  private readonly liveConfig: LiveConfig
   readonly log: ErrorLog
   private readonly events = new EventEmitter()
   private readonly workers = new Map<number, WorkerRecord>()
   private listeners: BoundListener[] = []
   private state: ArbiterState = 'starting'
-  private target: number
+  private readonly target: WorkerTarget
   private nextId = 1
   private startedAt = Date.now()
   private tickTimer: NodeJS.Timeout | null = null
@@ -83,24 +67,19 @@ export class Arbiter implements ArbiterApi {
   private lastError: string | null = null
   private everReady = false
   private readonly reloads: RollingReload
-  private holdSpawning = false
   private stopping: Promise<void> | null = null
   private readonly rates = new RateWindow()
   private readonly balancer = new Balancer()
-  /** set by setApp: survives the config re-read of later reloads */
-  private appOverride: string | null = null
   private readonly counters = { requests: 0, reloads: 0, workersSpawned: 0, workersExited: 0, workersKilled: 0, timeouts: 0 }
   private readonly workerEntry: string
   private readonly binderEntry: string
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null
   private readonly pidfile: Pidfile
   private readonly usr2: Reexec
-  /** the worker target before WINCH, for an upgrade that is called off */
-  private targetBeforeStopAll: number | null = null
 
   constructor(config: ResolvedConfig, private readonly options: ArbiterOptions = {}) {
-    this.config = config
-    this.target = Number(config.settings.workers)
+    this.liveConfig = new LiveConfig(config, (event) => this.emit(event))
+    this.target = new WorkerTarget(Number(config.settings.workers), (count, old) => this.hook('nworkers_changed', this, count, old))
     this.log = options.log ?? new ErrorLog(config.settings.errorlog as string, config.settings.loglevel as never)
     this.log.onLine((level, message, pid) => this.emit({ type: 'log', at: Date.now(), stream: 'error', level, pid, message }))
     this.watchdog = new Watchdog(
@@ -108,7 +87,6 @@ export class Arbiter implements ArbiterApi {
         log: this.log,
         live: () => this.live(),
         limits: () => ({ timeoutMs: Number(this.config.settings.timeout) * 1000, bootMs: Number(this.config.settings.boot_timeout) * 1000 }),
-        terminate: (w, signal, reason) => this.terminate(w, signal, reason),
         vanished: (w) => this.onWorkerExit(w, null, null),
         timedOut: (event) => {
           this.counters.timeouts++
@@ -121,13 +99,12 @@ export class Arbiter implements ArbiterApi {
       log: this.log,
       emit: (event) => this.emit(event),
       live: () => this.live(),
-      target: () => this.target,
+      target: () => this.target.count,
       state: () => this.state,
       setState: (state) => this.setState(state),
       drain: (w, reason) => void this.drain(w, reason),
-      terminate: (w, signal, reason) => this.terminate(w, signal, reason),
       rolledBack: (message) => {
-        this.holdSpawning = true
+        this.target.held = true
         this.lastError = message
       },
     })
@@ -139,7 +116,7 @@ export class Arbiter implements ArbiterApi {
       oldMasterPid: () => options.oldMasterPid?.() ?? null,
       stopping: () => this.stopping !== null,
       listeners: () => this.listeners.map((l) => ({ fd: l.fd, bind: l.spec.bind })),
-      stoppedWorkers: () => (this.holdSpawning && this.target === 0 ? (this.targetBeforeStopAll ?? Math.max(1, Number(this.config.settings.workers))) : null),
+      stoppedWorkers: () => this.target.stoppedByWinch(Math.max(1, Number(this.config.settings.workers))),
       addWorkers: (n) => void this.addWorkers(n),
       readyWorkers: () => this.serving().filter((w) => w.state === 'ready').length,
       readyWithinMs: () => Number(this.config.settings.timeout) * 1000 + 5000,
@@ -151,6 +128,11 @@ export class Arbiter implements ArbiterApi {
 
   // ------------------------------------------------------------ public API
 
+  /** the configuration now (hooks read it as `server.config`) */
+  get config(): ResolvedConfig {
+    return this.liveConfig.config
+  }
+
   get settingsValues(): Record<string, unknown> {
     return this.config.settings
   }
@@ -161,9 +143,8 @@ export class Arbiter implements ArbiterApi {
 
   /** Bind, spawn the first generation, resolve once one worker is ready. */
   async start(): Promise<void> {
-    const s = this.config.settings
     this.hook('on_starting', this)
-    this.listeners = await bindAll(this.bindSpecs(), this.binderEntry, this.options.execArgv)
+    this.listeners = await bindAll(bindSpecs(this.config.settings, this.options.inherited, this.log), this.binderEntry, this.options.execArgv)
     for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l)} (${process.pid})`)
     this.log.info(`Using worker: ${this.workerClass()}`)
     this.pidfile.write()
@@ -185,7 +166,7 @@ export class Arbiter implements ArbiterApi {
       startedAt: this.startedAt,
       app: String(this.config.app ?? ''),
       workerClass: this.workerClass(),
-      targetWorkers: this.target,
+      targetWorkers: this.target.count,
       threads: Number(s.threads),
       workerConnections: Number(s.worker_connections),
       generation: this.reloads.generation,
@@ -214,18 +195,8 @@ export class Arbiter implements ArbiterApi {
     }
     if (reason === 'HUP') this.log.info('Handling signal: hup')
     try {
-      if (this.config.argv.length || this.config.configFile) {
-        const fresh = await resolveConfig(this.config.argv)
-        // Settings changed through the control plane survive a reload.
-        for (const [k, src] of Object.entries(this.config.sources)) {
-          if (src === 'control') {
-            fresh.settings[k] = this.config.settings[k]
-            fresh.sources[k] = 'control'
-          }
-        }
-        if (this.appOverride) fresh.app = this.appOverride
-        this.applyConfig(fresh)
-      }
+      const fresh = await this.liveConfig.reread()
+      if (fresh) this.applyConfig(fresh)
     } catch (err) {
       const message = `reload aborted, configuration is invalid: ${describeError(err)}`
       this.log.error(message)
@@ -240,55 +211,33 @@ export class Arbiter implements ArbiterApi {
    * boot, the old generation keeps serving the old app and the change is undone.
    */
   async setApp(app: string): Promise<ReloadOutcome> {
-    const before = { override: this.appOverride, app: this.config.app }
-    this.appOverride = app
-    this.config = { ...this.config, app }
+    const undo = this.liveConfig.setApp(app)
     const out = await this.reload('app changed')
-    if (!out.ok) {
-      this.appOverride = before.override
-      this.config = { ...this.config, app: before.app }
-    }
+    if (!out.ok) undo()
     return out
   }
 
   addWorkers(n = 1): number {
-    const old = this.target
-    if (this.holdSpawning && this.target === 0) this.holdSpawning = false
-    this.target += Math.max(1, Math.floor(n))
-    this.nworkersChanged(old)
+    this.target.add(n)
     this.tick()
-    return this.target
+    return this.target.count
   }
 
   removeWorkers(n = 1): number {
-    const old = this.target
-    this.target = Math.max(1, this.target - Math.max(1, Math.floor(n)))
-    this.nworkersChanged(old)
+    this.target.remove(n)
     this.tick()
-    return this.target
+    return this.target.count
   }
 
   scaleTo(n: number): number {
-    if (!Number.isInteger(n) || n < 1) throw new PaddockError('PADDOCK_ERR_INVALID_VALUE', `worker count must be a whole number of at least 1, got ${n}`)
-    const old = this.target
-    this.holdSpawning = false
-    this.target = n
-    this.nworkersChanged(old)
+    this.target.scaleTo(n)
     this.tick()
-    return this.target
+    return this.target.count
   }
 
   async setWorkerClass(workerClass: WorkerClassInput, sizes: { threads?: number; workerConnections?: number } = {}): Promise<ReloadOutcome> {
-    const changes: [string, unknown][] = [['worker_class', workerClass]]
-    if (sizes.threads !== undefined) changes.push(['threads', sizes.threads])
-    if (sizes.workerConnections !== undefined) changes.push(['worker_connections', sizes.workerConnections])
-    const next = { ...this.config.settings }
-    for (const [name, value] of changes) next[name] = coerceSetting(specFor(name), value, 'control')
-    if (next.worker_class === 'gthread' && sizes.threads === undefined && Number(next.threads) < 2) next.threads = 4
-    if (next.worker_class !== 'gthread' && sizes.threads === undefined) next.threads = 1
-    normalize(next)
-    this.recordChanges(next)
-    return this.rollingReplace(`worker class -> ${next.worker_class}`)
+    const now = this.liveConfig.setWorkerClass(workerClass, sizes)
+    return this.rollingReplace(`worker class -> ${now}`)
   }
 
   killWorker(pid: number, signal = 'SIGTERM'): void {
@@ -304,16 +253,12 @@ export class Arbiter implements ArbiterApi {
 
   reopenLogs(): void {
     this.log.reopen(this.config.settings.errorlog as string)
-    for (const w of this.live()) this.sendTo(w, { t: 'reopen-logs' })
+    for (const w of this.live()) sendTo(w, { t: 'reopen-logs' })
     this.log.info('Reopened log files')
   }
 
   async stopWorkers(): Promise<void> {
-    this.holdSpawning = true
-    const old = this.target
-    if (old > 0) this.targetBeforeStopAll = old
-    this.target = 0
-    this.nworkersChanged(old)
+    this.target.stopAll()
     const gone = this.live().map((w) => this.drain(w, 'WINCH: stop all workers'))
     await Promise.all(gone)
   }
@@ -325,7 +270,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   settings(): SettingInfo[] {
-    return settingInfos(this.config)
+    return this.liveConfig.infos()
   }
 
   /** USR2: see Reexec.start. */
@@ -338,10 +283,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   async setSetting(name: string, value: unknown): Promise<SettingInfo> {
-    const spec = specFor(name)
-    const next = { ...this.config.settings, [name]: coerceSetting(spec, value, 'control') }
-    normalize(next)
-    this.recordChanges(next)
+    const { spec, settings: next } = this.liveConfig.set(name, value)
     if (name === 'workers') this.scaleTo(Number(next.workers))
     else if (name === 'loglevel') this.log.setLevel(next.loglevel as never)
     else if (spec.apply === 'reload') void this.rollingReplace(`setting ${name} changed`)
@@ -353,19 +295,6 @@ export class Arbiter implements ArbiterApi {
   }
 
   // ------------------------------------------------------------ internals
-
-  private bindSpecs(): BindSpec[] {
-    const s = this.config.settings
-    const backlog = Number(s.backlog)
-    const inherited = this.options.inherited
-    if (!inherited?.listeners.length) return (s.bind as string[]).map((b) => parseBind(b, backlog))
-    const binds = inherited.listeners.map((l) => l.bind)
-    const from = inherited.from === 'usr2' ? 'the previous master' : 'systemd (LISTEN_FDS)'
-    const configured = s.bind as string[]
-    const differs = inherited.from === 'systemd' || JSON.stringify([...configured].sort()) !== JSON.stringify([...binds].sort())
-    this.log.info(`Using ${binds.length} listening socket${binds.length === 1 ? '' : 's'} from ${from}${differs ? `; bind ${configured.join(', ')} is not used (changing addresses takes a restart)` : ''}`)
-    return inherited.listeners.map((l) => ({ ...parseBind(l.bind, backlog), inheritedFd: l.fd }))
-  }
 
   private workerClass(): WorkerClassName {
     return this.config.settings.worker_class as WorkerClassName
@@ -382,38 +311,13 @@ export class Arbiter implements ArbiterApi {
   }
 
   private hook(name: string, ...args: unknown[]): void {
-    const fn = this.config.hooks[name as keyof ResolvedConfig['hooks']]
-    if (!fn) return
-    try {
-      const r = fn(...args)
-      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).catch((err) => this.log.error(`hook ${name} raised: ${describeError(err)}`))
-    } catch (err) {
-      this.log.error(`hook ${name} raised: ${describeError(err)}`)
-    }
-  }
-
-  private nworkersChanged(old: number): void {
-    if (old !== this.target) this.hook('nworkers_changed', this, this.target, old)
+    runHook(this.config.hooks, this.log, name, args)
   }
 
   private applyConfig(fresh: ResolvedConfig): void {
-    this.recordChanges(fresh.settings, fresh)
-    this.target = Number(fresh.settings.workers)
-    this.holdSpawning = false
+    this.liveConfig.replace(fresh)
+    this.target.reset(Number(fresh.settings.workers))
     this.log.setLevel(fresh.settings.loglevel as never)
-  }
-
-  private recordChanges(next: Record<string, unknown>, fresh?: ResolvedConfig): void {
-    const changes = Object.keys(next)
-      .filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config.settings[k]))
-      .map((name) => ({ name, from: this.config.settings[name], to: next[name] }))
-    if (fresh) this.config = fresh
-    else {
-      const sources = { ...this.config.sources }
-      for (const c of changes) sources[c.name] = 'control'
-      this.config = { ...this.config, settings: next, sources }
-    }
-    if (changes.length) this.emit({ type: 'config.changed', at: Date.now(), changes })
   }
 
   private live(): WorkerRecord[] {
@@ -424,16 +328,12 @@ export class Arbiter implements ArbiterApi {
     return this.counters.requests + this.live().reduce((a, w) => a + (w.stats?.requests ?? 0), 0)
   }
 
-  private sendTo(w: WorkerRecord, m: MasterMessage): void {
-    if (w.child?.connected) w.child.send(m, (err) => void err)
-  }
-
   /** A reload afresh: the crash-loop count, a held spawn and an errored state end with it. */
   private rollingReplace(reason: string): Promise<ReloadOutcome> {
     this.counters.reloads++
     this.backoff.reset()
     if (this.state === 'errored') this.lastError = null
-    this.holdSpawning = false
+    this.target.held = false
     const done = this.reloads.begin(reason, this.workerClass())
     this.tick()
     return done
@@ -464,7 +364,7 @@ export class Arbiter implements ArbiterApi {
     for (const { pid, count } of this.balancer.round(figures, now)) {
       const w = this.workers.get(pid)!
       w.shed = { at: now }
-      this.sendTo(w, { t: 'shed', count })
+      sendTo(w, { t: 'shed', count })
     }
   }
 
@@ -475,48 +375,28 @@ export class Arbiter implements ArbiterApi {
   private reconcile(): void {
     if (this.stopping || this.state === 'errored') return
     const serving = this.serving()
-    if (serving.length < this.target && !this.holdSpawning) {
+    const target = this.target.count
+    if (serving.length < target && !this.target.held) {
       if (!this.backoff.maySpawn(Date.now())) return
       // During a reload everything is spawned at once; otherwise one at a time per tick
       // after a failure, so a crash loop cannot spin.
-      const n = this.backoff.failures > 0 ? 1 : this.target - serving.length
+      const n = this.backoff.failures > 0 ? 1 : target - serving.length
       for (let i = 0; i < n; i++) this.spawn()
-    } else if (serving.length > this.target) {
+    } else if (serving.length > target) {
       const extra = serving
         .filter((w) => w.state === 'ready' || w.state === 'booting' || w.state === 'spawning')
         .sort((a, b) => a.spawnedAt - b.spawnedAt)
-        .slice(0, serving.length - this.target)
+        .slice(0, serving.length - target)
       for (const w of extra) void this.drain(w, 'TTOU: fewer workers')
     }
   }
 
   private spawn(): WorkerRecord {
-    const s = this.config.settings
-    const id = this.nextId++
+    const generation = this.reloads.generation
     const workerClass = this.workerClass()
-    const info: WorkerBootInfo = {
-      id,
-      generation: this.reloads.generation,
-      workerClass,
-      listeners: this.listeners.map((l, i) => ({ fd: 4 + i, kind: l.snapshot.kind, bind: l.spec.bind })),
-      configFile: this.config.configFile,
-      settings: { ...s, app: this.config.app },
-      heartbeatMs: HEARTBEAT_MS,
-      masterPid: process.pid,
-    }
-    const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: JSON.stringify(info), PADDOCK_WORKER_CLASS: workerClass, PADDOCK_GENERATION: String(this.reloads.generation) }
-    for (const kv of (s.raw_env as string[]) ?? []) {
-      const i = kv.indexOf('=')
-      env[kv.slice(0, i)] = kv.slice(i + 1)
-    }
-    const w = createWorkerRecord({ id, generation: this.reloads.generation, workerClass, workerConnections: Number(s.worker_connections) })
+    const w = createWorkerRecord({ id: this.nextId++, generation, workerClass, workerConnections: Number(this.config.settings.worker_connections) })
     this.hook('pre_fork', this, w)
-    const child = fork(this.workerEntry, [], {
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.listeners.map((l) => l.fd)],
-      env,
-      execArgv: this.options.execArgv ?? [],
-      cwd: s.chdir ? String(s.chdir) : undefined,
-    })
+    const child = forkWorker(this.workerEntry, w, this.config, this.listeners, this.options.execArgv ?? [])
     forked(w, child)
     this.counters.workersSpawned++
     if (w.pid > 0) this.workers.set(w.pid, w)
@@ -582,33 +462,11 @@ export class Arbiter implements ArbiterApi {
   }
 
   private drain(w: WorkerRecord, reason: string): Promise<void> {
-    const exited = w.gone
-    if (w.state === 'draining' || w.state === 'exited') return exited
-    if (w.state !== 'ready') {
-      this.terminate(w, 'SIGKILL', reason)
-      return exited
-    }
-    w.state = 'draining'
-    w.reason = reason
-    w.expectedExit = true
-    this.emit({ type: 'worker.draining', at: Date.now(), pid: w.pid, generation: w.generation, reason })
-    const graceMs = Number(this.config.settings.graceful_timeout) * 1000
-    this.sendTo(w, { t: 'drain', reason, gracefulTimeoutMs: graceMs })
-    // The worker enforces the graceful timeout itself; this is the backstop.
-    const backstop = setTimeout(() => this.terminate(w, 'SIGKILL', `still alive ${graceMs + 2000} ms after drain`), graceMs + 2000)
-    backstop.unref()
-    return exited
+    return drain(w, reason, this.graceMs(), (event) => this.emit(event))
   }
 
-  private terminate(w: WorkerRecord, signal: NodeJS.Signals, reason: string): void {
-    if (w.state === 'exited') return
-    w.expectedExit = true
-    w.reason ??= reason
-    try {
-      process.kill(w.pid, signal)
-    } catch {
-      // already gone
-    }
+  private graceMs(): number {
+    return Number(this.config.settings.graceful_timeout) * 1000
   }
 
   private onWorkerExit(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
@@ -669,20 +527,8 @@ export class Arbiter implements ArbiterApi {
   private async doStop(mode: StopMode): Promise<void> {
     this.setState('stopping')
     if (this.reloads.active) this.reloads.finish({ ok: false, generation: this.reloads.generation, error: 'server stopping' })
-    const graceMs = Number(this.config.settings.graceful_timeout) * 1000
     this.usr2.warnIfAlone()
-    const workers = this.live()
-    const exited = workers.map((w) => w.gone)
-    for (const w of workers) {
-      if (mode === 'graceful' && w.state === 'ready') void this.drain(w, 'graceful stop (TERM)')
-      else this.terminate(w, mode === 'graceful' ? 'SIGKILL' : 'SIGQUIT', mode === 'graceful' ? 'stopping' : 'quick stop')
-    }
-    const limit = mode === 'graceful' ? graceMs + 1000 : 2000
-    const timer = setTimeout(() => {
-      for (const w of this.live()) this.terminate(w, 'SIGKILL', 'stop timeout')
-    }, limit)
-    await Promise.all(exited)
-    clearTimeout(timer)
+    await stopWorkers(() => this.live(), mode, this.graceMs(), (event) => this.emit(event))
     for (const l of this.listeners) l.server.close()
     if (this.tickTimer) clearTimeout(this.tickTimer)
     this.pidfile.remove()

@@ -15,6 +15,7 @@ import type { ArbiterState, ControlEvent, ReloadProgress } from '../../shared/pr
 import type { ErrorLog } from '../log/logger.js'
 import type { ReloadOutcome } from './api.js'
 import type { WorkerRecord } from './worker-record.js'
+import { terminate } from './worker-process.js'
 
 export interface ReloadState {
   progress: ReloadProgress
@@ -31,7 +32,6 @@ export interface ReloadHost {
   state(): ArbiterState
   setState(state: ArbiterState): void
   drain(w: WorkerRecord, reason: string): void
-  terminate(w: WorkerRecord, signal: NodeJS.Signals, reason: string): void
   /** A reload was rolled back: spawning holds until the next reload or scale, and `message` shows as the last error. */
   rolledBack(message: string): void
 }
@@ -93,7 +93,7 @@ export class RollingReload {
     // The failed generation's workers that are not serving are stopped; the old ones were
     // never drained before a new one was ready, so the service keeps its capacity.
     for (const w of this.host.live()) {
-      if (w.generation === failedGen && w.state !== 'ready') this.host.terminate(w, 'SIGKILL', 'reload rolled back')
+      if (w.generation === failedGen && w.state !== 'ready') terminate(w, 'SIGKILL', 'reload rolled back')
       else if (w.generation === failedGen && w.state === 'ready') w.generation = this.generation
     }
     const message = `reload failed, the previous generation keeps serving: ${error}`

@@ -8,6 +8,7 @@ import type { ControlEvent } from '../../shared/protocol.js'
 import type { ErrorLog } from '../log/logger.js'
 import { STABLE_AFTER_MS, type BootBackoff } from './backoff.js'
 import { stuckRequest, type WorkerRecord } from './worker-record.js'
+import { terminate } from './worker-process.js'
 
 /** a worker still alive this long after its SIGABRT gets SIGKILL */
 const KILL_AFTER_ABORT_MS = 1000
@@ -20,7 +21,6 @@ export interface WatchdogHost {
   live(): WorkerRecord[]
   /** `timeout` (0: none) and `boot_timeout`, in ms */
   limits(): { timeoutMs: number; bootMs: number }
-  terminate(w: WorkerRecord, signal: NodeJS.Signals, reason: string): void
   /** A listed worker no longer exists: record its exit so that it is replaced. */
   vanished(w: WorkerRecord): void
   /** A silent worker is being aborted: count it and tell the control stream. */
@@ -63,13 +63,13 @@ export class Watchdog {
     const { timeoutMs, bootMs } = this.host.limits()
     for (const w of live) {
       if (w.abortedAt) {
-        if (now - w.abortedAt > KILL_AFTER_ABORT_MS) this.host.terminate(w, 'SIGKILL', w.reason ?? 'timeout')
+        if (now - w.abortedAt > KILL_AFTER_ABORT_MS) terminate(w, 'SIGKILL', w.reason ?? 'timeout')
         continue
       }
       if (w.state === 'booting' && now - w.spawnedAt > bootMs) {
         w.bootError = `not ready after boot_timeout ${bootMs / 1000} s`
         w.abortedAt = now
-        this.host.terminate(w, 'SIGKILL', w.bootError)
+        terminate(w, 'SIGKILL', w.bootError)
         w.expectedExit = false
         continue
       }
