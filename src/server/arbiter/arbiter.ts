@@ -15,6 +15,13 @@
  * (with back-off after boot failures); more -> drain the oldest. A new worker reaching
  * `ready` is what allows one replaceable worker (old generation, or retiring after
  * max-requests) to drain: capacity never dips during a reload or a recycle.
+ *
+ * This file keeps the state, the loop, spawning, worker messages and exits, and the API;
+ * each other concept has a file of its own beside it: reload.ts (rolling reload),
+ * reexec.ts + pidfile.ts (USR2), watchdog.ts (timeouts, process table), backoff.ts
+ * (crash-loop back-off), balance.ts (connection balancing), live-config.ts (settings
+ * changed while running), scaling.ts (the worker target), worker-process.ts (fork,
+ * drain, signal), worker-record.ts (one worker's record and snapshot).
  */
 import { EventEmitter } from 'node:events'
 import { fileURLToPath } from 'node:url'
