@@ -122,3 +122,23 @@ export function listenerUrl(l: BoundListener): string {
   const host = l.snapshot.host!.includes(':') ? `[${l.snapshot.host}]` : l.snapshot.host
   return `http://${host}:${l.snapshot.port}`
 }
+
+/**
+ * The listeners to open: the bind setting, or the sockets handed down by a previous master
+ * (USR2) or systemd, which then replace it (clients already connect to them; changing
+ * addresses takes a restart, as with Gunicorn).
+ */
+export function bindSpecs(
+  settings: Record<string, unknown>,
+  inherited: { from: 'usr2' | 'systemd'; listeners: { fd: number; bind: string }[] } | undefined,
+  log: { info(message: string): void },
+): BindSpec[] {
+  const backlog = Number(settings.backlog)
+  const configured = settings.bind as string[]
+  if (!inherited?.listeners.length) return configured.map((b) => parseBind(b, backlog))
+  const binds = inherited.listeners.map((l) => l.bind)
+  const from = inherited.from === 'usr2' ? 'the previous master' : 'systemd (LISTEN_FDS)'
+  const differs = inherited.from === 'systemd' || JSON.stringify([...configured].sort()) !== JSON.stringify([...binds].sort())
+  log.info(`Using ${binds.length} listening socket${binds.length === 1 ? '' : 's'} from ${from}${differs ? `; bind ${configured.join(', ')} is not used (changing addresses takes a restart)` : ''}`)
+  return inherited.listeners.map((l) => ({ ...parseBind(l.bind, backlog), inheritedFd: l.fd }))
+}

@@ -30,6 +30,12 @@ export interface WorkerTraits {
   shedsConnections: boolean
 }
 
+/** The traits as a running worker reports them: its class's, with the figures its settings give. */
+export interface ReportedTraits extends WorkerTraits {
+  /** connections it holds at most (acceptLimit); the rest wait in the kernel backlog */
+  connectionCap: number
+}
+
 /** The per-request parts of the HTTP edge that the runtime owns: hooks, access log, drain, shed. */
 export type EdgeReactions = Pick<HttpServerOptions, 'onRequestStart' | 'onRequestEnd' | 'onAppError' | 'countBytes' | 'isDraining' | 'shed' | 'hooks' | 'onHookError'>
 

@@ -116,7 +116,7 @@ async function boot(): Promise<void> {
     listeners.push(ln)
   }
   tracking = trackConnections(server, listeners, counters, cls.acceptLimit(settings), (m) => log('warning', m), booted.pressure)
-  send({ t: 'ready', traits: cls.traits })
+  send({ t: 'ready', traits: { ...cls.traits, connectionCap: cls.acceptLimit(settings) } })
   heartbeat()
 }
 
