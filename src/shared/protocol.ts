@@ -76,7 +76,7 @@ export interface WorkerFigures {
   threadsTotal: number
   /** gthread: which thread slots are busy right now (length threadsTotal). */
   threadSlots?: boolean[]
-  /** Event-loop lag of the worker's main thread, ms: the most a 10 ms timer ran late in the last second (about 1 when idle; a stall shows as its length for a second). */
+  /** Event-loop lag of the worker's main thread, ms: the most a 10 ms timer ran late in the last second (about 0 when idle; a stall shows as its length for a second). */
   loopLagMs: number
   /**
    * Every request this worker completed, by duration: counts[i] took at most
@@ -106,6 +106,8 @@ export interface WorkerSnapshot extends Omit<WorkerFigures, 'latency'> {
   latency?: WorkerFigures['latency']
   /** ms since epoch of the last heartbeat received. */
   lastHeartbeat: number | null
+  /** the period the worker announced for its next heartbeat, ms (250 while busy, slower while idle); silentAfterMs reads it */
+  heartbeatEveryMs?: number | null
   /** The oldest request in flight, when there is one. */
   oldestRequest?: RequestRef
   exitCode?: number | null
@@ -206,9 +208,19 @@ export interface RequestSpan {
 /** At most this many spans per second leave the engine, whatever the load, so no client is flooded. */
 /**
  * A worker without a heartbeat for this long is silent (busy in one request, or stuck):
- * the request it last announced may still be running, and its age counts to now.
+ * the request it last announced may still be running, and its age counts to now. This is
+ * the threshold at the busy heartbeat rate (4 Hz); see silentAfterMs.
  */
 export const WORKER_SILENT_MS = 1000
+
+/**
+ * When a worker counts as silent, given the heartbeat period it announced
+ * (WorkerSnapshot.heartbeatEveryMs): an idle worker beats about once a second, so a second
+ * without a beat says nothing then; two missed beats and a margin for a loaded machine do.
+ */
+export function silentAfterMs(heartbeatEveryMs: number | null | undefined): number {
+  return Math.max(WORKER_SILENT_MS, 2 * (heartbeatEveryMs ?? 0) + 500)
+}
 
 /** Upper bounds (ms) of the per-worker latency histogram (Prometheus' default buckets, in ms). */
 export const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const

@@ -82,6 +82,7 @@ export class WorkerCounters {
   }
 
   start(ref: ActiveRequest): void {
+    if (!this.loop.sampling) this.loop.wake()
     ref.slot = this.running.length
     this.running.push(ref)
   }
@@ -114,13 +115,23 @@ export class WorkerCounters {
     return { pid: this.pid, generation: this.generation, thread: ref.thread ?? 0, method: ref.method, path: ref.url, status, acceptedAt: ref.acceptedAt, start: ref.startedAt, durationMs }
   }
 
+  /** whether the loop-lag sampler runs (it sleeps while the loop idles) */
+  get loopSampling(): boolean {
+    return this.loop.sampling
+  }
+
+  /** The heartbeat's timer ran `ms` late: a stall the loop-lag sampler may have slept through. */
+  noteLate(ms: number): void {
+    this.loop.noteLate(ms)
+  }
+
   inFlightRefs(): RequestRef[] {
     return [...this.running].sort((a, b) => a.startedAt - b.startedAt).slice(0, MAX_IN_FLIGHT_REFS).map(({ method, url, startedAt, thread }) => ({ method, url, startedAt, thread }))
   }
 
   /** Take the figures for one heartbeat and reset the per-beat parts. */
   beat(): { stats: WorkerStats; inFlight: RequestRef[]; spans: RequestSpan[]; droppedSpans: number } {
-    const lag = this.loop.take()
+    const lag = this.loop.take(this.running.length > 0)
     const out = {
       stats: {
         requests: this.requests,

@@ -56,7 +56,14 @@ import {
 
 export type { ArbiterOptions } from './api.js'
 
+/** the arbiter's loop while something moves: workers booting or draining, a reload, a back-off, connections to balance */
 const TICK_MS = 250
+/**
+ * ... and at most this long while every worker idles, ready, with nothing to balance: the
+ * process-table check (a fallback for a lost exit event). The timeout check is scheduled
+ * for the moment the first worker would time out instead of polled.
+ */
+const IDLE_TICK_MS = 5000
 
 export class Arbiter implements ArbiterApi {
   private readonly liveConfig: LiveConfig
@@ -358,7 +365,29 @@ export class Arbiter implements ArbiterApi {
     } catch (err) {
       this.log.error(`arbiter loop: ${(err as Error).stack ?? err}`)
     }
-    this.tickTimer = setTimeout(() => this.tick(), TICK_MS)
+    this.tickTimer = setTimeout(() => this.tick(), this.tickPeriod())
+  }
+
+  /**
+   * How soon the loop must run again. Anything in motion gets the 250 ms loop. An idle
+   * server (every worker ready, no connection, nothing pending) is looked at when the
+   * first worker would pass --timeout without a heartbeat (each beat moves that moment,
+   * and idle workers beat every few seconds: worker/main.ts), or after IDLE_TICK_MS.
+   * Every worker message that changes a state calls tick() itself, so nothing waits for
+   * the slow loop to start moving.
+   */
+  private tickPeriod(): number {
+    if (this.stopping || this.reloads.active || this.backoff.failures > 0) return TICK_MS
+    if (this.serving().length !== this.target.count) return TICK_MS
+    const timeoutMs = Number(this.config.settings.timeout) * 1000
+    const now = Date.now()
+    let next = IDLE_TICK_MS
+    for (const w of this.workers.values()) {
+      if (w.state === 'exited') continue
+      if (w.state !== 'ready' || w.abortedAt || w.retiring || (w.stats && (w.stats.connections > 0 || w.stats.inFlight > 0))) return TICK_MS
+      if (timeoutMs > 0 && w.lastHeartbeat !== null) next = Math.min(next, w.lastHeartbeat + timeoutMs + 1 - now)
+    }
+    return Math.max(TICK_MS, next)
   }
 
   private balance(): void {
@@ -436,8 +465,14 @@ export class Arbiter implements ArbiterApi {
         this.tick()
         break
       }
+      case 'alive':
+        w.lastHeartbeat = Date.now()
+        w.beatEveryMs = m.nextInMs
+        w.lastStarted = null
+        break
       case 'hb':
         w.lastHeartbeat = Date.now()
+        w.beatEveryMs = m.nextInMs
         w.stats = m.stats
         w.inFlight = m.inFlight
         w.lastStarted = null
@@ -446,6 +481,7 @@ export class Arbiter implements ArbiterApi {
         break
       case 'req':
         w.lastStarted = m.request
+        if (m.nextInMs !== undefined) w.beatEveryMs = m.nextInMs
         break
       case 'retire':
         if (!w.retiring && w.state === 'ready') {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { WORKER_SILENT_MS, type RequestRef, type WorkerClassName, type WorkerFigures, type WorkerSnapshot, type WorkerState } from '../../shared/protocol.js'
+import { silentAfterMs, type RequestRef, type WorkerClassName, type WorkerFigures, type WorkerSnapshot, type WorkerState } from '../../shared/protocol.js'
 import type { WorkerStats } from '../worker/ipc.js'
 import type { ReportedTraits } from '../classes/worker-class.js'
 
@@ -15,6 +15,8 @@ export interface WorkerRecord {
   spawnedAt: number
   readyAt: number | null
   lastHeartbeat: number | null
+  /** when the worker said its next heartbeat is due, ms after its last (it beats slowly while idle) */
+  beatEveryMs: number | null
   stats: WorkerStats | null
   inFlight: RequestRef[]
   /** A request announced with {t:'req'} (may be blocking the loop). */
@@ -69,6 +71,7 @@ export function createWorkerRecord(w: { id: number; generation: number; workerCl
     spawnedAt: Date.now(),
     readyAt: null,
     lastHeartbeat: null,
+    beatEveryMs: null,
     stats: null,
     inFlight: [],
     lastStarted: null,
@@ -96,7 +99,7 @@ export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
   // What it is running: the requests in flight at its last heartbeat. The request it last
   // announced (sent for the timeout log) has most likely finished long ago unless the
   // worker fell silent, so it counts only then.
-  const silent = w.lastHeartbeat !== null && Date.now() - w.lastHeartbeat > WORKER_SILENT_MS
+  const silent = w.lastHeartbeat !== null && Date.now() - w.lastHeartbeat > silentAfterMs(w.beatEveryMs)
   const oldest = [...w.inFlight, ...(silent && w.lastStarted ? [w.lastStarted] : [])].sort((a, b) => a.startedAt - b.startedAt)[0]
   return {
     pid: w.pid,
@@ -111,6 +114,7 @@ export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
     cpu: null,
     rss: null,
     lastHeartbeat: w.lastHeartbeat,
+    heartbeatEveryMs: w.beatEveryMs,
     oldestRequest: (s && s.inFlight > 0) || (silent && w.lastStarted) ? oldest : undefined,
     exitCode: w.exitCode,
     exitSignal: w.exitSignal,

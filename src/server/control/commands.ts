@@ -29,7 +29,7 @@ function reloadResult(r: ReloadOutcome): CommandResult {
 export async function runCommand(
   arbiter: ArbiterApi,
   command: unknown,
-  snapshot: () => ArbiterSnapshot,
+  snapshot: () => ArbiterSnapshot | Promise<ArbiterSnapshot>,
 ): Promise<CommandResult> {
   if (!command || typeof command !== 'object' || typeof (command as { cmd?: unknown }).cmd !== 'string') {
     return bad('command must be an object with a string "cmd"')
@@ -37,7 +37,7 @@ export async function runCommand(
   const c = command as Record<string, unknown> & { cmd: string }
   switch (c.cmd) {
     case 'status':
-      return { ok: true, data: snapshot() }
+      return { ok: true, data: await snapshot() }
     case 'reload':
       return reloadResult(await arbiter.reload('control'))
     case 'workers.add':

@@ -3,6 +3,13 @@
  * dashboard, Electron main). It enriches engine snapshots with samples, caps the event
  * stream, and turns every ControlCommand into a typed CommandResult; a bad command
  * becomes an error result, never an exception through the transport.
+ *
+ * It samples processes and pushes snapshots only while someone watches: a welcomed client
+ * (dashboard, `ctl watch`), an onSnapshot listener (Electron main) or a hold (statsd). An
+ * idle server nobody watches then costs nothing here (sampling /proc and building 4
+ * snapshots a second cost the master ~5 ms of CPU a second). A one-off reader (a metrics
+ * scrape, `ctl status`) gets a snapshot sampled on demand: CPU % is then the average since
+ * the previous sample.
  */
 import type { ArbiterApi } from '../arbiter/api.js'
 import {
@@ -47,6 +54,14 @@ export class ControlServer {
   private readonly sampleMs: number
   private timer: NodeJS.Timeout | null = null
   private sampleTimer: NodeJS.Timeout | null = null
+  /** the sample round running or last run, which an on-demand snapshot waits for */
+  private sampling: Promise<void> | null = null
+  private sampledAt = 0
+  private sampleRunning = false
+  /** the number of the sampling loop that may run (see sampleLoop) */
+  private loopRun = 0
+  /** holds on the push and sampling loops besides clients and snapshot listeners (statsd) */
+  private holds = 0
   private closed = false
   private latest: ArbiterSnapshot
   private procs = new Map<number, ProcSample>()
@@ -69,19 +84,43 @@ export class ControlServer {
     this.sampleMs = opts.sampleMs ?? 1000
     this.latest = this.build()
     this.unsubscribeEngine = arbiter.onEvent((e) => this.onEngineEvent(e))
-    void this.sampleLoop()
-    this.tick()
   }
 
-  /** The latest enriched snapshot (built now if never built). */
+  /** The latest enriched snapshot; built now when nobody watches (nothing pushes one then). */
   snapshot(): ArbiterSnapshot {
+    if (!this.watched() && !this.closed) this.latest = this.build()
     return this.latest
+  }
+
+  /** A snapshot with process samples no older than the sampling period (for one-off readers: metrics scrapes, `ctl status`). */
+  async sampledSnapshot(): Promise<ArbiterSnapshot> {
+    if (performance.now() - this.sampledAt > this.sampleMs && !this.watched()) await this.sampleOnce()
+    else if (this.sampling) await this.sampling
+    if (this.watched()) this.latest = this.build()
+    return this.snapshot()
   }
 
   /** For in-process hosts that want snapshots without the frame wrapper. */
   onSnapshot(fn: (s: ArbiterSnapshot) => void): () => void {
     this.snapshotListeners.add(fn)
-    return () => this.snapshotListeners.delete(fn)
+    this.watchersChanged()
+    return () => {
+      this.snapshotListeners.delete(fn)
+      this.watchersChanged()
+    }
+  }
+
+  /** Keep sampling and building snapshots (for a reader that polls snapshot(), like statsd); returns the release. */
+  hold(): () => void {
+    this.holds++
+    this.watchersChanged()
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.holds--
+      this.watchersChanged()
+    }
   }
 
   /** Attach a client. It must send hello first; then it gets snapshots, events, results. */
@@ -106,8 +145,10 @@ export class ControlServer {
             return
           }
           welcomed = true
+          // welcome first: the first watcher starts the push loop, whose first snapshot goes out at once
+          client.send({ type: 'welcome', protocol: PROTOCOL_VERSION, snapshot: this.snapshot(), settings: safeSettings(this.arbiter) })
           this.clients.add(client)
-          client.send({ type: 'welcome', protocol: PROTOCOL_VERSION, snapshot: this.latest, settings: safeSettings(this.arbiter) })
+          this.watchersChanged()
           return
         }
         if (frame.type === 'command') {
@@ -124,6 +165,7 @@ export class ControlServer {
       },
       close: () => {
         this.clients.delete(client)
+        this.watchersChanged()
       },
     }
     return session
@@ -132,7 +174,7 @@ export class ControlServer {
   /** Run one command; never throws. */
   async execute(command: unknown): Promise<CommandResult> {
     try {
-      return await runCommand(this.arbiter, command, () => this.latest)
+      return await runCommand(this.arbiter, command, () => this.sampledSnapshot())
     } catch (err) {
       if (isPaddockError(err)) return fail(controlCode(err.code), err.message)
       return fail('PADDOCK_ERR_INTERNAL', err instanceof Error ? err.message : String(err))
@@ -151,9 +193,29 @@ export class ControlServer {
 
   // ------------------------------------------------------------ internals
 
+  private watched(): boolean {
+    return this.clients.size > 0 || this.snapshotListeners.size > 0 || this.holds > 0
+  }
+
+  /** Start the push and sampling loops when the first watcher comes, stop them when the last goes. */
+  private watchersChanged(): void {
+    if (this.closed) return
+    const running = this.timer !== null
+    if (this.watched() && !running) {
+      void this.sampleLoop(++this.loopRun)
+      this.tick()
+    } else if (!this.watched() && running) {
+      this.loopRun++
+      clearTimeout(this.timer!)
+      this.timer = null
+      if (this.sampleTimer) clearTimeout(this.sampleTimer)
+      this.sampleTimer = null
+    }
+  }
+
   /** setTimeout rescheduling: a slow send never makes ticks pile up. */
   private tick(): void {
-    if (this.closed) return
+    if (this.closed || !this.watched()) return
     try {
       this.latest = this.build()
       this.broadcast({ type: 'snapshot', snapshot: this.latest })
@@ -165,17 +227,31 @@ export class ControlServer {
     this.timer.unref()
   }
 
-  private async sampleLoop(): Promise<void> {
-    if (this.closed) return
-    // Cheap /proc reads land first; systeminformation can take a while on its first call.
-    await Promise.all([
-      this.sampler.sample(this.arbiter.workerPids()).then((p) => (this.procs = p)).catch(() => {}),
-      readListenQueues().then((q) => (this.queues = q)).catch(() => {}),
-      sampleSystem().then((s) => (this.system = s)).catch(() => {}),
-    ])
-    if (this.closed) return
-    this.sampleTimer = setTimeout(() => void this.sampleLoop(), this.sampleMs)
+  /** `run`: this loop's number; a loop stopped (and maybe started again) meanwhile ends. */
+  private async sampleLoop(run: number): Promise<void> {
+    if (this.closed || run !== this.loopRun) return
+    await this.sampleOnce()
+    if (this.closed || run !== this.loopRun) return
+    this.sampleTimer = setTimeout(() => void this.sampleLoop(run), this.sampleMs)
     this.sampleTimer.unref()
+  }
+
+  /** One round of process, listen queue and system samples (joined if one runs already). */
+  private sampleOnce(): Promise<void> {
+    if (this.sampleRunning && this.sampling) return this.sampling
+    this.sampleRunning = true
+    const round = (async () => {
+      // Cheap /proc reads land first; systeminformation can take a while on its first call.
+      await Promise.all([
+        this.sampler.sample(this.arbiter.workerPids()).then((p) => (this.procs = p)).catch(() => {}),
+        readListenQueues().then((q) => (this.queues = q)).catch(() => {}),
+        sampleSystem().then((s) => (this.system = s)).catch(() => {}),
+      ])
+      this.sampledAt = performance.now()
+      this.sampleRunning = false
+    })()
+    this.sampling = round
+    return round
   }
 
   private build(): ArbiterSnapshot {

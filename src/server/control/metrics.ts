@@ -108,8 +108,14 @@ export async function startMetricsServer(control: ControlServer, bind: string): 
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
       return
     }
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-    res.end(prometheusText(control.snapshot()))
+    // sampled now: nothing samples while nobody watches (CPU % is then the average since the last scrape)
+    control.sampledSnapshot().then(
+      (snapshot) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+        res.end(prometheusText(snapshot))
+      },
+      (err) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`),
+    )
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -157,6 +163,8 @@ export function startStatsd(control: ControlServer, opts: StatsdOptions): { clos
       send(LOG_NAMES[e.level]!, 1, 'c')
     }
   })
+  // the backlog and worker figures come from the sampled snapshot: keep it sampled
+  const release = control.hold()
   const timer = setInterval(() => {
     const s = control.snapshot()
     send('workers', s.workers.filter((w) => w.state !== 'exited').length, 'g')
@@ -166,6 +174,7 @@ export function startStatsd(control: ControlServer, opts: StatsdOptions): { clos
   return {
     close: () => {
       off()
+      release()
       clearInterval(timer)
       sock.close()
     },

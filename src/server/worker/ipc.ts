@@ -36,7 +36,7 @@ export interface WorkerBootInfo {
   configFile: string | null
   /** The resolved settings (plain JSON: no functions). */
   settings: Record<string, unknown>
-  /** Heartbeat / stats interval in ms. */
+  /** Heartbeat / stats interval in ms while the figures move (an idle worker beats more slowly: worker/main.ts). */
   heartbeatMs: number
   masterPid: number
 }
@@ -60,10 +60,18 @@ export type WorkerMessage =
   | { t: 'ready'; traits?: ReportedTraits }
   /** Loading the app or listening failed: the worker exits right after. */
   | { t: 'boot-error'; error: string; stack?: string; code?: string }
-  /** Sent every heartbeatMs from the worker's event loop. */
-  | { t: 'hb'; stats: WorkerStats; inFlight: RequestRef[]; spans: RequestSpan[]; droppedSpans: number }
-  /** A request started while no heartbeat went out for a while: names what may block the loop. */
-  | { t: 'req'; request: RequestRef }
+  /**
+   * A heartbeat with the worker's figures, from its event loop. `nextInMs`: when the next
+   * beat (`hb` or `alive`) is due: heartbeatMs while figures move, slower while idle.
+   */
+  | { t: 'hb'; stats: WorkerStats; inFlight: RequestRef[]; spans: RequestSpan[]; droppedSpans: number; nextInMs: number }
+  /** A heartbeat with nothing new: the figures are those of the last `hb`. */
+  | { t: 'alive'; nextInMs: number }
+  /**
+   * A request started while no heartbeat went out for a while: names what may block the
+   * loop. `nextInMs`: the next beat was brought forward to this (the worker was idle).
+   */
+  | { t: 'req'; request: RequestRef; nextInMs?: number }
   /** --max-requests reached: please spawn my replacement, then tell me to drain. */
   | { t: 'retire'; requests: number }
   /** A log line for the master's error log and the dashboard. */

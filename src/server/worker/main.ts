@@ -20,6 +20,16 @@ import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
 import type { LogLevel } from '../../shared/protocol.js'
 
+/**
+ * The slowest heartbeat, while a worker has nothing new to say; and at most a quarter of
+ * --timeout. Each wake-up of an idle Node process costs about 0.5-0.8 ms of CPU on a
+ * loaded 2 vCPU machine (a bare `setInterval(f, 1000)` read 0.8 ms/s), so the idle beat
+ * is what an idle worker costs. Gunicorn's sync worker wakes every timeout / 2.
+ */
+const IDLE_BEAT_MS = 5000
+/** a heartbeat this late (ms) was held up by a stall; less is timer noise */
+const LATE_BEAT_MS = 10
+
 // Master-only signals must never stop or kill a worker: without a handler SIGTTIN/SIGTTOU
 // stop a Node process and SIGUSR1 opens the inspector.
 for (const sig of ['SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR2'] as const) process.on(sig, () => {})
@@ -117,6 +127,7 @@ async function boot(): Promise<void> {
   }
   tracking = trackConnections(server, listeners, counters, cls.acceptLimit(settings), (m) => log('warning', m), booted.pressure)
   send({ t: 'ready', traits: { ...cls.traits, connectionCap: cls.acceptLimit(settings) } })
+  clearInterval(bootOrphanCheck)
   heartbeat()
 }
 
@@ -126,9 +137,12 @@ async function boot(): Promise<void> {
  * after a quiet moment: at most a few messages a second under load.
  */
 function requestStarted(ref: ActiveRequest): void {
-  if (!announcedSinceBeat || Date.now() - lastSent > 10) {
+  // an idle worker's next beat may be a second away: figures are moving again, beat sooner
+  const sooner = beatEveryMs > info.heartbeatMs
+  if (sooner) scheduleBeat(info.heartbeatMs)
+  if (!announcedSinceBeat || sooner || Date.now() - lastSent > 10) {
     announcedSinceBeat = true
-    send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt } })
+    send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt }, nextInMs: sooner ? info.heartbeatMs : undefined })
   }
 }
 
@@ -166,14 +180,53 @@ function writeAccess(startedAt: number, req: http.IncomingMessage, res: http.Ser
   }
 }
 
+/**
+ * Heartbeats: every `heartbeatMs` (250 ms) while there is something new to say, every
+ * `idleBeatMs` while the figures stay as they were (an idle worker then wakes every few
+ * seconds instead of four times a second, and sends `alive` instead of its figures). Each beat tells the
+ * master when the next one is due, so its "silent" threshold follows; the slow period is
+ * at most a quarter of --timeout, so a silent worker is still caught within --timeout.
+ * A request starting brings the next beat forward (requestStarted).
+ */
+const timeoutMs = Number(settings.timeout ?? 30) * 1000
+const idleBeatMs = Math.max(info.heartbeatMs, Math.min(IDLE_BEAT_MS, timeoutMs > 0 ? timeoutMs / 4 : IDLE_BEAT_MS))
+let beatTimer: NodeJS.Timeout | null = null
+/** performance.now() when the next beat is due, and the period that was set for it */
+let beatDue = 0
+let beatEveryMs = 0
+/** the figures of the last `hb`, to tell whether the next has anything new */
+let lastFigures = ''
+
+function scheduleBeat(ms: number): void {
+  if (beatTimer) clearTimeout(beatTimer)
+  beatEveryMs = ms
+  beatDue = performance.now() + ms
+  beatTimer = setTimeout(heartbeat, ms)
+  beatTimer.unref()
+}
+
 function heartbeat(): void {
+  // a heartbeat that runs late was held up by a stall: it counts even if the loop-lag
+  // sampler slept through it (below its own resolution, a late timer is noise)
+  const late = beatEveryMs ? performance.now() - beatDue : 0
+  if (late >= LATE_BEAT_MS) counters.noteLate(late)
+  // the master is gone but the IPC channel did not say so (see leaveOrphaned)
+  if (process.ppid !== info.masterPid) leaveOrphaned()
   lastBeat = Date.now()
   announcedSinceBeat = false
   const beat = counters.beat()
   if (booted) beat.stats = booted.figures(beat.stats)
   if (shedding > 0) beat.stats.shedding = shedding
-  send({ t: 'hb', ...beat })
-  setTimeout(heartbeat, info.heartbeatMs).unref()
+  const { completed, durations, ...figures } = beat.stats
+  // a loop-lag sampler that just woke (the loop worked without a request) is news too: the
+  // next beats come fast until it sleeps again, rather than leaving it on for a slow period
+  const key = JSON.stringify(figures) + (counters.loopSampling ? '+' : '')
+  // a loop lag still in its one-second window will change as it ages out: not quiet yet
+  const quiet = key === lastFigures && figures.loopLagMs === 0 && completed === 0 && beat.spans.length === 0 && durations.length === 0
+  lastFigures = key
+  scheduleBeat(quiet ? idleBeatMs : info.heartbeatMs)
+  if (quiet) send({ t: 'alive', nextInMs: beatEveryMs })
+  else send({ t: 'hb', ...beat, nextInMs: beatEveryMs })
 }
 
 // -------------------------------------------------------------- draining
@@ -250,9 +303,11 @@ function leaveOrphaned(): void {
   setTimeout(() => process.exit(0), 800).unref()
 }
 process.on('disconnect', leaveOrphaned)
-setInterval(() => {
+// While booting (no heartbeat yet), a slow poll of the parent pid; the heartbeat checks it after.
+const bootOrphanCheck = setInterval(() => {
   if (process.ppid !== info.masterPid) leaveOrphaned()
-}, 250).unref()
+}, 250)
+bootOrphanCheck.unref()
 process.on('uncaughtException', (err) => {
   log('error', `uncaught exception in worker: ${err?.stack ?? String(err)}`)
 })

@@ -47,6 +47,49 @@ describe('event-loop lag per worker', () => {
     expect(lag.take()).toBeLessThan(100)
   })
 
+  it('the 10 ms sampler sleeps once a heartbeat finds the loop idle, and a request wakes it before its handler runs', async () => {
+    const lag = new LoopLag()
+    expect(lag.sampling).toBe(true)
+    await sleep(300)
+    lag.take()
+    // an idle loop: the next take stops the sampler (no request running)
+    await sleep(300)
+    lag.take()
+    expect(lag.sampling).toBe(false)
+    // a request running keeps it on even while the loop waits for I/O
+    lag.wake()
+    await sleep(300)
+    lag.take(true)
+    expect(lag.sampling).toBe(true)
+    // the stall of a handler that blocks after wake() is measured in full
+    const t = Date.now()
+    while (Date.now() - t < 200) {
+      // blocked
+    }
+    await sleep(30)
+    expect(lag.take(true)).toBeGreaterThanOrEqual(180)
+  })
+
+  it('while the sampler sleeps, a late heartbeat counts, and a loop that works without a request wakes the sampler', async () => {
+    const lag = new LoopLag()
+    await sleep(300)
+    lag.take()
+    await sleep(300)
+    lag.take()
+    expect(lag.sampling).toBe(false)
+    lag.noteLate(350)
+    expect(lag.take()).toBeGreaterThanOrEqual(350)
+    await sleep(1100)
+    expect(lag.take()).toBe(0)
+    // 120 ms of work with no request (an app's own timer, say): sampled from now on
+    const t = Date.now()
+    while (Date.now() - t < 120) {
+      // working
+    }
+    lag.take()
+    expect(lag.sampling).toBe(true)
+  })
+
   it('an idle worker reads about 0 (not the 10 ms sampling interval); a blocked one reads the block', async () => {
     const sock = controlSocketPath()
     const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '-k', 'async', '--control-socket', sock, DEMO], { bind: false })
