@@ -1,9 +1,14 @@
 /**
- * Parsing --bind addresses and binding them (through the binder child, see binder-child.ts).
+ * Parsing --bind addresses and binding them: in the master, on a socket it then listens on
+ * through its fd so that it can be paused (bindHere), or through the binder child when this
+ * Node lacks the internal that takes (binder-child.ts).
  */
 import { fork } from 'node:child_process'
+import { lookup } from 'node:dns/promises'
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs'
 import net from 'node:net'
 import { resolve } from 'node:path'
+import { getSystemErrorName } from 'node:util'
 import { PaddockError } from '../errors.js'
 import type { ListenerSnapshot } from '../../shared/protocol.js'
 
@@ -56,12 +61,87 @@ function holdWithoutAccepting(server: net.Server): void {
   if (h && h.readStart() === 0) h.readStop()
 }
 
+/** a bound socket not listening yet (Node's TCP or Pipe handle), as net._createServerHandle gives it */
+interface BoundHandle {
+  fd: number
+  close(): void
+}
+type CreateServerHandle = (address: string | null, port: number, addressType: number, fd?: number, flags?: number) => BoundHandle | number
+/** libuv's UV_TCP_IPV6ONLY */
+const UV_TCP_IPV6ONLY = 1
+
+/**
+ * Bind in the master without a child: net._createServerHandle (what Node's cluster primary
+ * binds with) gives a bound socket that is not listening and has no watcher; the master then
+ * listens on its fd with listen({ fd }), which makes a handle libuv flags readable, so it can
+ * be paused like an inherited one (holdWithoutAccepting) and the master never accepts. This
+ * saves the binder child (still used when PADDOCK_BIND_IN_CHILD=1 is set, or when the
+ * internal is missing), a whole Node start (~130 ms on a quiet machine, 300 ms and more on
+ * a loaded one) before any worker can be forked. The bound handle shares the fd with the
+ * listening one and is kept, never closed: closing it would close the socket.
+ */
+async function bindHere(spec: BindSpec): Promise<net.Server> {
+  const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle!
+  let bound: BoundHandle | number
+  if (spec.kind === 'unix') {
+    if (existsSync(spec.path!) && lstatSync(spec.path!).isSocket()) unlinkSync(spec.path!)
+    bound = create(spec.path!, -1, -1)
+  } else {
+    const host = spec.host ?? '0.0.0.0'
+    const { address, family } = net.isIP(host) ? { address: host, family: net.isIP(host) } : await lookup(host)
+    bound = create(address, spec.port ?? 8000, family, undefined, family === 6 ? UV_TCP_IPV6ONLY : 0)
+  }
+  if (typeof bound === 'number') throw Object.assign(new Error(`bind failed (${bound})`), { code: uvCode(bound) })
+  if (spec.kind !== 'unix' && spec.port) {
+    // libuv reports EADDRINUSE only at listen(), on the handle that bound: listening on the
+    // fd of a socket whose bind failed would bind it to an ephemeral port instead. An
+    // unbound socket has no port of its own: that is the failed bind.
+    const name: { port?: number } = {}
+    ;(bound as BoundHandle & { getsockname(out: object): number }).getsockname(name)
+    if (name.port !== spec.port) {
+      bound.close()
+      throw Object.assign(new Error('address already in use'), { code: 'EADDRINUSE' })
+    }
+  }
+  const server = net.createServer()
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej)
+    server.listen({ fd: (bound as BoundHandle).fd, backlog: spec.backlog }, () => res())
+  })
+  if (spec.kind === 'unix') chmodSync(spec.path!, 0o660)
+  ;(server as unknown as { [kBoundHandle]: BoundHandle })[kBoundHandle] = bound
+  return server
+}
+const kBoundHandle = Symbol('paddock.boundHandle')
+
+function uvCode(errno: number): string | undefined {
+  try {
+    return getSystemErrorName(errno)
+  } catch {
+    return undefined
+  }
+}
+
 export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: string[] = []): Promise<BoundListener[]> {
   const out: BoundListener[] = []
   const openedFd = (s: BindSpec) => s.inheritedFd ?? (s.kind === 'fd' ? s.fd : undefined)
   const socketSpecs = specs.filter((s) => openedFd(s) === undefined)
   const received = new Map<number, { server: net.Server; address: net.AddressInfo | string | null }>()
-  if (socketSpecs.length) {
+  const canBindHere = typeof (net as unknown as { _createServerHandle?: unknown })._createServerHandle === 'function' && !process.env.PADDOCK_BIND_IN_CHILD
+  if (socketSpecs.length && canBindHere) {
+    for (const [i, spec] of socketSpecs.entries()) {
+      let server: net.Server
+      try {
+        server = await bindHere(spec)
+      } catch (err) {
+        for (const r of received.values()) r.server.close()
+        const e = err as NodeJS.ErrnoException
+        throw bindError(spec, e.code, e.message)
+      }
+      holdWithoutAccepting(server)
+      received.set(i, { server, address: server.address() })
+    }
+  } else if (socketSpecs.length) {
     const child = fork(binderEntry, [], { env: { ...process.env, PADDOCK_BINDS: JSON.stringify(socketSpecs) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
     await new Promise<void>((resolveAll, reject) => {
       child.on('message', (m: { t: string; index: number; code?: string; message?: string; address?: net.AddressInfo | string }, handle) => {
