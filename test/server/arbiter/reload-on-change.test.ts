@@ -33,6 +33,9 @@ describe('--reload', () => {
 
     writeFileSync(file, app('v2'))
     expect(await until(p.port, 'v2')).toBe(true)
+    // the whole generation v2, not only its first worker: a worker of it still booting when
+    // the broken save lands would load the broken file and roll the reload back to v1
+    await p.waitFor(/Reload 1 done/)
 
     // a save that does not even parse: the log says why, v2 keeps answering
     writeFileSync(file, 'export default (req, res) => { this is not javascript\n')
