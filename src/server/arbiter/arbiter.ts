@@ -413,10 +413,13 @@ export class Arbiter implements ArbiterApi {
     const target = this.target.count
     if (serving.length < target && !this.target.held) {
       if (!this.backoff.maySpawn(Date.now())) return
-      // During a reload everything is spawned at once; otherwise one at a time per tick
-      // after a failure, so a crash loop cannot spin.
-      const n = this.backoff.failures > 0 ? 1 : target - serving.length
-      for (let i = 0; i < n; i++) this.spawn()
+      this.spawn()
+      // The rest follow one fork at a time with the loop turning in between (a fork blocks
+      // the master for 5-30 ms): a TERM, IPC and the control plane are answered while
+      // hundreds of workers are forked, and a TERM stops the forking at once (a loop that
+      // forked 500 at once kept booting workers 25 s after TERM). After a boot failure it is
+      // one per tick, so a crash loop cannot spin.
+      if (this.backoff.failures === 0 && serving.length + 1 < target) this.spawnNext()
     } else if (serving.length > target) {
       const extra = serving
         .filter((w) => w.state === 'ready' || w.state === 'booting' || w.state === 'spawning')
@@ -424,6 +427,20 @@ export class Arbiter implements ArbiterApi {
         .slice(0, serving.length - target)
       for (const w of extra) void this.drain(w, 'TTOU: fewer workers')
     }
+  }
+
+  private spawnImmediate: NodeJS.Immediate | null = null
+
+  private spawnNext(): void {
+    this.spawnImmediate ??= setImmediate(() => {
+      this.spawnImmediate = null
+      if (this.state === 'stopped') return
+      try {
+        this.reconcile()
+      } catch (err) {
+        this.log.error(`arbiter loop: ${(err as Error).stack ?? err}`)
+      }
+    })
   }
 
   private spawn(): WorkerRecord {
