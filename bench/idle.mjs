@@ -55,8 +55,12 @@ async function launch(subject, workers) {
   return { child, port, sock, startMs: Number(process.hrtime.bigint() - t0) / 1e6 }
 }
 
-/** after start-up, V8 keeps compiling and collecting for a few seconds: that is not idling */
-const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 5000)
+/**
+ * After start-up V8 keeps compiling and collecting for several seconds (its memory reducer
+ * runs about 8 s after allocation slows): that is not idling. Node cluster read 3.6 ms/s
+ * after 5 s of settling and 0.4 ms/s after 20 s on the same machine.
+ */
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 20000)
 
 /**
  * CPU per second of the whole tree over `seconds`, after a settle time; also the master's

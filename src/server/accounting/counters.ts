@@ -82,7 +82,7 @@ export class WorkerCounters {
   }
 
   start(ref: ActiveRequest): void {
-    if (!this.loop.sampling) this.loop.wake()
+    this.loop.wake()
     ref.slot = this.running.length
     this.running.push(ref)
   }

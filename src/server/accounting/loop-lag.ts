@@ -7,15 +7,15 @@ import { performance } from 'node:perf_hooks'
 const LOOP_RESOLUTION_MS = 10
 /** how long a stall keeps showing: a 4 Hz dashboard or a once-a-second poll must not miss it */
 const LOOP_WINDOW_MS = 1000
+/** lateness below this (ms) is timer noise, not a stall: a period with none may stop the sampler */
+const NOISE_MS = 10
 /**
- * The loop counts as idle over a heartbeat period in which it ran for less than this share
- * of the time (the sampler's own wake-ups cost about 0.2%). ELU is the fraction of time
- * the loop spent outside its poll phase, so an idle loop reads close to 0.
+ * A loop that ran this long, and this share of the time, in a period it was not sampled (no
+ * request) is working: sample it. Less is noise: a descheduled process on a loaded machine
+ * or a GC read up to 25 ms in an idle second.
  */
-const IDLE_UTILIZATION = 0.02
-/** a loop that ran this long in a period it was not sampled (no request) is working: sample it (less is noise: a
- * descheduled process on a loaded machine or a GC read up to 25 ms in an idle second) */
 const WAKE_ON_ACTIVE_MS = 50
+const WAKE_ON_UTILIZATION = 0.05
 
 /**
  * Event-loop lag: how late a 10 ms timer runs, the worst of the last second, reported with
@@ -29,12 +29,16 @@ const WAKE_ON_ACTIVE_MS = 50
  * (`wake()`, before the handler runs, so a handler that blocks is measured in full); a
  * heartbeat that finds the loop busy since the last one (performance.eventLoopUtilization)
  * wakes it too, so background work of the app is sampled from then on; it stops once a
- * heartbeat period passes with the loop idle and no request running. While it sleeps the
+ * heartbeat period passes with no request started or running and no stall seen (not by
+ * the loop's utilization: on a loaded machine the sampler's own 100 wake-ups a second read
+ * 2% and more, and kept it running). While it sleeps the
  * heartbeat timer's own lateness (`noteLate`) still counts, so a stall that delays a
  * heartbeat is never lost.
  */
 export class LoopLag {
   private sampler: NodeJS.Timeout | null = null
+  /** a request started since the last take */
+  private touched = false
   private last = performance.now()
   private worst = 0
   private elu = performance.eventLoopUtilization()
@@ -53,6 +57,7 @@ export class LoopLag {
 
   /** The loop has work (a request starts): sample it from now on, until it is idle again. */
   wake(): void {
+    this.touched = true
     if (this.sampler) return
     this.last = performance.now()
     this.sampler = setInterval(() => this.note(performance.now()), this.everyMs)
@@ -79,12 +84,13 @@ export class LoopLag {
     if (this.sampler) this.note(now)
     const elu = performance.eventLoopUtilization(this.elu)
     this.elu = performance.eventLoopUtilization()
-    if (this.sampler && !busy && elu.utilization < IDLE_UTILIZATION) {
+    if (this.sampler && !busy && !this.touched && this.worst < NOISE_MS) {
       clearInterval(this.sampler)
       this.sampler = null
-    } else if (!this.sampler && elu.active >= WAKE_ON_ACTIVE_MS) {
+    } else if (!this.sampler && elu.active >= WAKE_ON_ACTIVE_MS && elu.utilization >= WAKE_ON_UTILIZATION) {
       this.wake()
     }
+    this.touched = false
     this.recent.push({ at: now, worst: this.worst })
     this.worst = 0
     while (this.recent[0]!.at < now - LOOP_WINDOW_MS) this.recent.shift()
