@@ -2,8 +2,16 @@
  * Listen queue depth on Linux. For a socket in LISTEN state (st 0A) the kernel
  * reports the current accept queue length as rx_queue in /proc/net/tcp{,6}.
  * Unix sockets have no such column in /proc/net/unix, so they get null.
+ *
+ * Only the head of each file is read: the kernel lists the listening sockets first (its
+ * iterator walks the listening hash, then the established one) and generates the text as
+ * it is read, so reading stops at the first row that is not LISTEN. Reading the whole file
+ * cost 5 ms of CPU with 520 sockets on the machine (TIME_WAIT of other programs
+ * included), once a second while a dashboard watched.
  */
-import { readFile } from 'node:fs/promises'
+import { closeSync, openSync, readSync } from 'node:fs'
+
+const CHUNK = 4096
 
 export interface ListenQueue {
   port: number
@@ -25,16 +33,42 @@ export function parseProcNetTcp(text: string): ListenQueue[] {
   return out
 }
 
+/**
+ * The header and the LISTEN rows at the head of /proc/net/tcp or tcp6, or null when it
+ * cannot be read. Synchronous: a page or two from procfs, where a thread-pool round trip
+ * for each open, read and close cost more than the reading.
+ */
+function listeningHead(file: string): string | null {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    return null
+  }
+  try {
+    let text = ''
+    const buf = Buffer.alloc(CHUNK)
+    for (;;) {
+      const bytesRead = readSync(fd, buf, 0, CHUNK, null)
+      if (bytesRead === 0) return text
+      text += buf.toString('latin1', 0, bytesRead)
+      // a complete row after the header whose state is not LISTEN: the listeners are all in
+      const rows = text.split('\n').slice(1, -1)
+      if (rows.some((row) => row.trim().split(/\s+/)[3] !== '0A')) return text
+    }
+  } catch {
+    return null
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** port -> queue depth (summed over v4 and v6 listeners on the port); empty map off Linux. */
 export async function readListenQueues(): Promise<Map<number, number>> {
   const map = new Map<number, number>()
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string
-    try {
-      text = await readFile(file, 'utf8')
-    } catch {
-      continue
-    }
+    const text = listeningHead(file)
+    if (text === null) continue
     for (const q of parseProcNetTcp(text)) map.set(q.port, (map.get(q.port) ?? 0) + q.queue)
   }
   return map
