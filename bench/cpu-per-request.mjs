@@ -24,6 +24,10 @@ const subjects = [
   paddock('gthread', ['--threads', '4']),
   paddock('async'),
   { name: 'node cluster rr', cmd: (port) => [process.execPath, [join(root, 'bench/apps/node-cluster.mjs'), String(port), '2', 'rr']] },
+  // sync and gthread are judged against Gunicorn's (the WSGI twin of the demo app)
+  ...(spawnSync('sh', ['-c', 'command -v gunicorn']).status === 0
+    ? ['sync', 'gthread'].map((k) => ({ name: `gunicorn ${k}`, cmd: (port) => ['gunicorn', ['-w', '2', '-k', k, ...(k === 'gthread' ? ['--threads', '4'] : []), '-b', `127.0.0.1:${port}`, '--chdir', join(root, 'bench/apps'), '--log-level', 'warning', 'demo_wsgi:app']] }))
+    : []),
 ].filter((s) => !only || only.some((o) => s.name.includes(o)))
 
 const answers = (port) => new Promise((resolve) => { const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.0\r\n\r\n')); s.on('data', () => { s.destroy(); resolve(true) }); s.on('error', () => resolve(false)) })
