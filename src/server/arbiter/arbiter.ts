@@ -29,6 +29,7 @@ import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import { resolveConfig, settingInfos, normalize, type ResolvedConfig } from '../config/resolve.js'
 import { specFor, coerceSetting } from '../config/validate.js'
+import { checkWorkerCount } from '../config/limits.js'
 import { WORKER_ENV, type MasterMessage, type WorkerBootInfo, type WorkerMessage } from '../worker/ipc.js'
 import {
   PROTOCOL_VERSION,
@@ -76,6 +77,8 @@ export interface ArbiterOptions {
   launch?: LaunchContext
   /** In a master started by USR2: the old master's pid while it still runs, else null. */
   oldMasterPid?: () => number | null
+  /** The first generation's number (a host starting again after a stop continues the count). */
+  firstGeneration?: number
 }
 
 /** The master a USR2 started, while it runs. */
@@ -99,7 +102,9 @@ export class Arbiter implements ArbiterApi {
   private readonly workers = new Map<number, WorkerRecord>()
   private listeners: BoundListener[] = []
   private state: ArbiterState = 'starting'
-  private generation = 1
+  private generation: number
+  /** the highest generation ever started: a rolled-back number is never given out again */
+  private generationsIssued: number
   private target: number
   private nextId = 1
   private startedAt = Date.now()
@@ -131,6 +136,7 @@ export class Arbiter implements ArbiterApi {
   constructor(config: ResolvedConfig, private readonly options: ArbiterOptions = {}) {
     this.config = config
     this.target = Number(config.settings.workers)
+    this.generation = this.generationsIssued = options.firstGeneration ?? 1
     this.log = options.log ?? new ErrorLog(config.settings.errorlog as string, config.settings.loglevel as never)
     this.log.onLine((level, message, pid) => this.emit({ type: 'log', at: Date.now(), stream: 'error', level, pid, message }))
     this.workerEntry = options.workerEntry ?? fileURLToPath(new URL('../worker/main.js', import.meta.url))
@@ -141,6 +147,10 @@ export class Arbiter implements ArbiterApi {
 
   get settingsValues(): Record<string, unknown> {
     return this.config.settings
+  }
+
+  get lastGeneration(): number {
+    return this.generationsIssued
   }
 
   get pid(): number {
@@ -254,6 +264,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   addWorkers(n = 1): number {
+    checkWorkerCount(this.target + Math.max(1, Math.floor(n)), Number(this.config.settings.max_workers))
     const old = this.target
     if (this.holdSpawning && this.target === 0) this.holdSpawning = false
     this.target += Math.max(1, Math.floor(n))
@@ -271,7 +282,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   scaleTo(n: number): number {
-    if (!Number.isInteger(n) || n < 1) throw new PaddockError('PADDOCK_ERR_INVALID_VALUE', `worker count must be a whole number of at least 1, got ${n}`)
+    checkWorkerCount(n, Number(this.config.settings.max_workers))
     const old = this.target
     this.holdSpawning = false
     this.target = n
@@ -548,7 +559,7 @@ export class Arbiter implements ArbiterApi {
 
   private beginRollingReplace(reason: string): Promise<ReloadOutcome> {
     const from = this.generation
-    this.generation++
+    this.generation = ++this.generationsIssued
     this.counters.reloads++
     this.bootFailures = 0
     this.nextSpawnAt = 0

@@ -199,7 +199,13 @@ function installSignals(arbiter: Arbiter): void {
       },
     )
   process.on('SIGHUP', () => void arbiter.reload('HUP').catch((e) => arbiter.log.error(describeError(e))))
-  process.on('SIGTTIN', () => arbiter.addWorkers(1))
+  process.on('SIGTTIN', () => {
+    try {
+      arbiter.addWorkers(1)
+    } catch (err) {
+      arbiter.log.warning(`TTIN refused: ${describeError(err)}`)
+    }
+  })
   process.on('SIGTTOU', () => arbiter.removeWorkers(1))
   process.on('SIGTERM', () => void exitAfter(arbiter.stop('graceful')))
   process.on('SIGINT', () => void exitAfter(arbiter.stop('quick')))

@@ -9,6 +9,7 @@ import { PaddockError } from '../errors.js'
 import { SETTINGS, SETTINGS_BY_NAME, HOOK_NAMES, defaultValue, type HookName, type SettingSpec } from './settings.js'
 import { coerceSetting, describe } from './validate.js'
 import { findDefaultConfig, loadConfigFile } from './file.js'
+import { workerCountProblem } from './limits.js'
 import type { SettingInfo, WorkerClassName } from '../../shared/protocol.js'
 import { canonicalWorkerClass, isWorkerClassInput } from '../../shared/worker-classes.js'
 
@@ -130,6 +131,9 @@ export async function resolveConfig(argv: string[], opts: { cwd?: string; env?: 
   }
   normalize(settings)
   const action = cli.flags.has('help') ? 'help' : cli.flags.has('version') ? 'version' : cli.flags.has('check-config') ? 'check' : cli.flags.has('print-config') ? 'print' : 'serve'
+  // refused before anything starts (and by --check-config), not discovered at the 200th fork
+  const problem = action === 'help' || action === 'version' ? null : workerCountProblem(Number(settings.workers), Number(settings.max_workers))
+  if (problem) throw new PaddockError('PADDOCK_ERR_CONFIG', `${describe(SETTINGS_BY_NAME.get('workers')!)} (${sources.workers}): ${problem}`)
   return { settings, sources, app, configFile, hooks, action, argv }
 }
 

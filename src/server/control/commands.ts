@@ -4,6 +4,7 @@
  */
 import { isHost, type ArbiterApi, type HostApi, type ReloadOutcome } from '../arbiter/api.js'
 import type { ArbiterSnapshot, CommandResult, ExperimentOptions, LoadOptions } from '../../shared/protocol.js'
+import { checkLiveChange } from '../config/live-change.js'
 import { isWorkerClassInput, WORKER_CLASS_INPUTS, WORKER_CLASSES } from '../../shared/worker-classes.js'
 
 /** How long a reexec command waits for the new master to say it is ready. */
@@ -106,6 +107,8 @@ export async function runCommand(
     }
     case 'config.set': {
       if (typeof c.name !== 'string') return bad('name must be a string')
+      const target = arbiter.snapshot().targetWorkers
+      checkLiveChange(c.name, c.value, Object.fromEntries(arbiter.settings().map((i) => [i.name, i.value])), target)
       const info = await arbiter.setSetting(c.name, c.value)
       return { ok: true, data: info, message: `${info.name} = ${JSON.stringify(info.value)} (${info.apply})` }
     }

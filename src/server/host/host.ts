@@ -47,9 +47,9 @@ export class Host implements ArbiterApi, HostApi {
     this.arbiter = this.create()
   }
 
-  private create(): Arbiter {
+  private create(firstGeneration?: number): Arbiter {
     this.unsubscribe()
-    const a = new Arbiter(this.config, this.options)
+    const a = new Arbiter(this.config, { ...this.options, firstGeneration })
     this.unsubscribe = a.onEvent((e) => this.events.emit('event', e))
     return a
   }
@@ -72,7 +72,13 @@ export class Host implements ArbiterApi, HostApi {
     const state = this.arbiter.snapshot().state
     if (state === 'running' || state === 'reloading') throw new PaddockError('PADDOCK_ERR_STATE', 'the server is already running')
     if (state === 'stopping') throw new PaddockError('PADDOCK_ERR_STATE', 'the server is still stopping; try again when it has stopped')
-    if (state === 'stopped') this.arbiter = this.create()
+    if (state === 'stopped') {
+      // Runtime changes (class, timeout, scale, app) survive a stop, and generations keep
+      // counting: a g2 that failed before the stop and the g2 after it would look the same.
+      const last = this.arbiter
+      this.config = { ...last.config, settings: { ...last.config.settings, workers: last.snapshot().targetWorkers || last.config.settings.workers } }
+      this.arbiter = this.create(last.lastGeneration + 1)
+    }
     this.starting = this.arbiter.start().finally(() => (this.starting = null))
     return this.starting
   }
