@@ -18,6 +18,7 @@
 
 import type { ControlErrorCode } from './errors.js'
 import type { WorkerClassInput, WorkerClassName } from './worker-classes.js'
+import type { ReplayedHistory } from './history.js'
 
 /** Bumped on any incompatible change. A client on another version is refused with a clear error. */
 export const PROTOCOL_VERSION = 1
@@ -270,6 +271,8 @@ export type ControlCommand =
   | { cmd: 'app.set'; app: string }
   | { cmd: 'config.get'; name?: string }
   | { cmd: 'config.set'; name: string; value: unknown }
+  /** the recent history and events the server keeps (src/shared/history.ts), for export */
+  | { cmd: 'history.get' }
   | { cmd: 'load.start'; options: LoadOptions }
   | { cmd: 'load.stop' }
   | { cmd: 'experiment.run'; options: ExperimentOptions }
@@ -307,7 +310,8 @@ export type ClientFrame =
   | { type: 'command'; id: number; command: ControlCommand }
 
 export type ServerFrame =
-  | { type: 'welcome'; protocol: number; snapshot: ArbiterSnapshot; settings: SettingInfo[] }
+  /** `history`: the recent points and events the server kept, oldest first, so a new client does not start blank */
+  | { type: 'welcome'; protocol: number; snapshot: ArbiterSnapshot; settings: SettingInfo[]; history?: ReplayedHistory }
   | { type: 'snapshot'; snapshot: ArbiterSnapshot }
   | { type: 'event'; event: ControlEvent }
   | { type: 'result'; id: number; result: CommandResult }

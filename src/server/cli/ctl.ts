@@ -8,6 +8,7 @@ import type net from 'node:net'
 import { parseArgs } from 'node:util'
 import { PROTOCOL_VERSION, type ArbiterSnapshot, type ControlCommand, type ServerFrame } from '../../shared/protocol.js'
 import { boundAddress } from '../../shared/listeners.js'
+import { eventsCsv, historyCsv, type ReplayedHistory } from '../../shared/history.js'
 import { WORKER_CLASSES, type WorkerClassInput } from '../../shared/worker-classes.js'
 import { encodeFrame, FrameDecoder } from '../control/framing.js'
 import { connectUnix, defaultSocketDir, defaultSocketPath } from '../control/unix-socket.js'
@@ -17,7 +18,8 @@ const USAGE = `usage: paddock ctl [--socket PATH | --control-socket PATH | --nam
   status [--json] | workers [--json] | watch | reload | add [N] | remove [N] | scale N
   class NAME [--threads N] [--worker-connections N] | kill PID [SIG] | stop [--quick]
   reopen-logs (USR1) | stop-workers (WINCH) | reexec (USR2) | reexec --cancel
-  config get [NAME] [--json] | config set NAME VALUE`
+  config get [NAME] [--json] | config set NAME VALUE
+  export history|events [--csv]   (the last 10 minutes the server kept, JSON or CSV on stdout)`
 
 const OPTIONS = {
   socket: { type: 'string' },
@@ -26,6 +28,7 @@ const OPTIONS = {
   name: { type: 'string', short: 'n' },
   json: { type: 'boolean' },
   quick: { type: 'boolean' },
+  csv: { type: 'boolean' },
   cancel: { type: 'boolean' },
   threads: { type: 'string' },
   'worker-connections': { type: 'string' },
@@ -36,7 +39,7 @@ type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends
 
 /** The flags each command takes besides the socket ones; any other is a usage error, not ignored. */
 const COMMAND_FLAGS: Record<string, (keyof Flags)[]> = {
-  status: ['json'], workers: ['json'], config: ['json'], class: ['threads', 'worker-connections'], stop: ['quick'], reexec: ['cancel'],
+  status: ['json'], workers: ['json'], config: ['json'], class: ['threads', 'worker-connections'], stop: ['quick'], reexec: ['cancel'], export: ['csv'],
 }
 
 class CtlError extends Error {}
@@ -73,7 +76,9 @@ function parseValue(v: string): unknown {
   }
 }
 
-function toCommand(args: string[], flags: Flags): ControlCommand | 'workers' | 'watch' {
+type ExportWhat = { export: 'history' | 'events' }
+
+function toCommand(args: string[], flags: Flags): ControlCommand | 'workers' | 'watch' | ExportWhat {
   const [cmd, a, b, c] = args
   const allowed = new Set<string>(['socket', 'control-socket', 'name', 'help', ...(COMMAND_FLAGS[cmd ?? ''] ?? [])])
   const stray = Object.keys(flags).find((f) => !allowed.has(f))
@@ -115,6 +120,9 @@ function toCommand(args: string[], flags: Flags): ControlCommand | 'workers' | '
       return { cmd: 'workers.stopAll' }
     case 'reexec':
       return flags.cancel ? { cmd: 'reexec.cancel' } : { cmd: 'reexec' }
+    case 'export':
+      if (a === 'history' || a === 'events') return { export: a }
+      throw new UsageError('use: export history|events [--csv]')
     case 'config':
       if (a === 'get') return { cmd: 'config.get', name: b }
       if (a === 'set' && b !== undefined && c !== undefined) return { cmd: 'config.set', name: b, value: parseValue(c) }
@@ -232,9 +240,15 @@ export async function runCtl(argv: string[]): Promise<number> {
     if (what === 'watch') return await watch(sockPath)
     const s = await open(sockPath)
     sock = s.sock
-    const res = await s.call(what === 'workers' ? { cmd: 'status' } : what)
+    const res = await s.call(what === 'workers' ? { cmd: 'status' } : 'export' in what ? { cmd: 'history.get' } : what)
     if (!res.result.ok) throw new CtlError(`${res.result.error.message} (${res.result.error.code})`)
     const data = res.result.data
+    if (typeof what === 'object' && 'export' in what) {
+      const h = data as ReplayedHistory
+      if (what.export === 'history') process.stdout.write(flags.csv ? historyCsv(h.points) : JSON.stringify(h.points, null, 2) + '\n')
+      else process.stdout.write(flags.csv ? eventsCsv(h.events) : JSON.stringify(h.events, null, 2) + '\n')
+      return 0
+    }
     if (flags.json) process.stdout.write(JSON.stringify(what === 'workers' ? (data as ArbiterSnapshot).workers : data, null, 2) + '\n')
     else if (what === 'workers') process.stdout.write(workersTable(data as ArbiterSnapshot) + '\n')
     else if (typeof what === 'object' && what.cmd === 'status') process.stdout.write(statusText(data as ArbiterSnapshot) + '\n')

@@ -3,6 +3,7 @@
  * command from any transport gets PADDOCK_ERR_BAD_COMMAND with a precise message.
  */
 import { isHost, type ArbiterApi, type HostApi, type ReloadOutcome } from '../arbiter/api.js'
+import type { ReplayedHistory } from '../../shared/history.js'
 import type { ArbiterSnapshot, CommandResult, ExperimentOptions, LoadOptions } from '../../shared/protocol.js'
 import { checkLiveChange } from '../config/live-change.js'
 import { isWorkerClassInput, WORKER_CLASS_INPUTS, WORKER_CLASSES } from '../../shared/worker-classes.js'
@@ -31,6 +32,7 @@ export async function runCommand(
   arbiter: ArbiterApi,
   command: unknown,
   snapshot: () => ArbiterSnapshot,
+  history: () => ReplayedHistory = () => ({ points: [], events: [] }),
 ): Promise<CommandResult> {
   if (!command || typeof command !== 'object' || typeof (command as { cmd?: unknown }).cmd !== 'string') {
     return bad('command must be an object with a string "cmd"')
@@ -39,6 +41,10 @@ export async function runCommand(
   switch (c.cmd) {
     case 'status':
       return { ok: true, data: snapshot() }
+    case 'history.get': {
+      const h = history()
+      return { ok: true, data: h, message: `${h.points.length} points, ${h.events.length} events` }
+    }
     case 'reload':
       return reloadResult(await arbiter.reload('control'))
     case 'workers.add':

@@ -21,6 +21,8 @@ import { isPaddockError } from '../errors.js'
 import { readListenQueues } from './proc-net.js'
 import { ProcSampler, sampleSystem, type ProcSample } from './sampler.js'
 import { runCommand } from './commands.js'
+import { Ring } from '../../shared/ring.js'
+import { HISTORY_REPLAY_EVENTS, HISTORY_REPLAY_POINTS, HISTORY_REPLAY_WORKER_POINTS, isReplayed, pointOf, type HistoryPoint, type ReplayedHistory } from '../../shared/history.js'
 
 export interface ControlServerOptions {
   /** snapshot rate, Hz (default 4) */
@@ -60,6 +62,9 @@ export class ControlServer {
   private windowStart = 0
   private spansSent = 0
   private accessSent = 0
+  // what a new subscriber is replayed (and `ctl export` reads): the last 10 minutes
+  private readonly points = new Ring<HistoryPoint>(HISTORY_REPLAY_POINTS)
+  private readonly recentEvents = new Ring<ControlEvent>(HISTORY_REPLAY_EVENTS)
 
   constructor(
     readonly arbiter: ArbiterApi,
@@ -107,7 +112,7 @@ export class ControlServer {
           }
           welcomed = true
           this.clients.add(client)
-          client.send({ type: 'welcome', protocol: PROTOCOL_VERSION, snapshot: this.latest, settings: safeSettings(this.arbiter) })
+          client.send({ type: 'welcome', protocol: PROTOCOL_VERSION, snapshot: this.latest, settings: safeSettings(this.arbiter), history: this.history() })
           return
         }
         if (frame.type === 'command') {
@@ -132,11 +137,18 @@ export class ControlServer {
   /** Run one command; never throws. */
   async execute(command: unknown): Promise<CommandResult> {
     try {
-      return await runCommand(this.arbiter, command, () => this.latest)
+      return await runCommand(this.arbiter, command, () => this.latest, () => this.history())
     } catch (err) {
       if (isPaddockError(err)) return fail(controlCode(err.code), err.message)
       return fail('PADDOCK_ERR_INTERNAL', err instanceof Error ? err.message : String(err))
     }
+  }
+
+  /** The recent points and events, oldest first; per-worker figures only on the newest points. */
+  history(): ReplayedHistory {
+    const points = this.points.toArray()
+    const cut = points.length - HISTORY_REPLAY_WORKER_POINTS
+    return { points: points.map((p, i) => (i < cut ? { ...p, perWorker: undefined } : p)), events: this.recentEvents.toArray() }
   }
 
   close(): void {
@@ -156,6 +168,7 @@ export class ControlServer {
     if (this.closed) return
     try {
       this.latest = this.build()
+      this.points.push(pointOf(this.latest))
       this.broadcast({ type: 'snapshot', snapshot: this.latest })
       for (const fn of this.snapshotListeners) fn(this.latest)
     } catch {
@@ -212,6 +225,7 @@ export class ControlServer {
       if (this.accessSent >= ACCESS_LOG_EVENT_CAP_PER_SEC) return
       this.accessSent++
     }
+    if (isReplayed(event)) this.recentEvents.push(event)
     this.broadcast({ type: 'event', event })
   }
 

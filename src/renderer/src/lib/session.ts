@@ -13,10 +13,11 @@ import {
   type ServerFrame,
   type SettingInfo,
 } from '../../../shared/protocol'
+import type { ReplayedHistory } from '../../../shared/history'
 import type { ControlTransport } from '../transport/types'
 
 export interface SessionHandlers {
-  onWelcome(snapshot: ArbiterSnapshot, settings: SettingInfo[]): void
+  onWelcome(snapshot: ArbiterSnapshot, settings: SettingInfo[], history?: ReplayedHistory): void
   onSnapshot(snapshot: ArbiterSnapshot): void
   onEvent(event: ControlEvent): void
   onError(error: ControlError): void
@@ -87,7 +88,7 @@ export class ControlSession {
     switch (f.type) {
       case 'welcome':
         this.h.onStatus('open')
-        this.h.onWelcome(f.snapshot, f.settings)
+        this.h.onWelcome(f.snapshot, f.settings, f.history)
         return
       case 'snapshot':
         return this.h.onSnapshot(f.snapshot)

@@ -5,6 +5,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import type { ArbiterSnapshot, CommandResult, ControlCommand, ControlError, ControlEvent, SettingInfo } from '../../../shared/protocol'
+import type { ReplayedHistory } from '../../../shared/history'
 import type { ControlTransport } from '../transport/types'
 import { ControlSession } from '../lib/session'
 
@@ -21,6 +22,7 @@ export const useConnectionStore = defineStore('connection', () => {
   const transport = shallowRef<ControlTransport | null>(null)
   const snapshotListeners = new Set<(s: ArbiterSnapshot) => void>()
   const eventListeners = new Set<(e: ControlEvent) => void>()
+  const historyListeners = new Set<(welcome: { history: ReplayedHistory; snapshot: ArbiterSnapshot }) => void>()
 
   function connect(t: ControlTransport): void {
     session.value?.close()
@@ -32,8 +34,10 @@ export const useConnectionStore = defineStore('connection', () => {
         reason.value = why ?? null
         if (st === 'open') fatal.value = null
       },
-      onWelcome(snap, set) {
+      onWelcome(snap, set, history) {
         settings.value = set
+        // what the server kept first (a new tab starts with the last 10 minutes), then the present
+        if (history) for (const l of historyListeners) l({ history, snapshot: snap })
         receive(snap)
       },
       onSnapshot: receive,
@@ -81,6 +85,7 @@ export const useConnectionStore = defineStore('connection', () => {
     refreshSettings,
     onSnapshot: (l: (s: ArbiterSnapshot) => void) => subscribe(snapshotListeners, l),
     onEvent: (l: (e: ControlEvent) => void) => subscribe(eventListeners, l),
+    onHistory: (l: (welcome: { history: ReplayedHistory; snapshot: ArbiterSnapshot }) => void) => subscribe(historyListeners, l),
   }
 })
 

@@ -144,6 +144,14 @@ export const useEventsStore = defineStore('events', () => {
     if (changed) lives.value = new Map(lives.value)
   }
 
+  /** Start again from the events the server kept (oldest first); lives are rebuilt from them. */
+  function replay(kept: ControlEvent[]): void {
+    events.value = []
+    logs.value = []
+    lives.value = new Map()
+    for (const e of kept) ingest(e)
+  }
+
   function setPaused(p: boolean): void {
     if (p) {
       frozenEvents.value = events.value
@@ -163,5 +171,5 @@ export const useEventsStore = defineStore('events', () => {
     return events.value.filter((e) => e.seq > since).length + logs.value.filter((l) => l.seq > since).length
   })
 
-  return { events, logs, lives, paused, filter, logStream, shownEvents, shownLogs, waiting, ingest, observe, setPaused }
+  return { events, logs, lives, paused, filter, logStream, shownEvents, shownLogs, waiting, ingest, replay, observe, setPaused }
 })
