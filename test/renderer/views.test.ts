@@ -59,6 +59,8 @@ describe('WorkerCard', () => {
   })
 
   it('kill sends the chosen signal to that pid', async () => {
+    // a live connection: on stale data the button is off (test/renderer/trust.test.ts)
+    m.push({ type: 'welcome', protocol: PROTOCOL_VERSION, snapshot: snapshot(), settings: [] })
     const w = mount(WorkerCard, { props: { now: 5000, current: true, worker: worker({ pid: 4321 }) }, ...opts() })
     await w.find('[data-testid=kill-signal]').setValue('SIGKILL')
     await w.find('[data-testid=btn-kill]').trigger('click')

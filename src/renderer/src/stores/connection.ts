@@ -11,6 +11,13 @@ import { ControlSession } from '../lib/session'
 
 export type ConnStatus = 'idle' | 'connecting' | 'open' | 'closed'
 
+/**
+ * Snapshots arrive 4 times a second: none for this long means the master is not answering
+ * (busy, stopped with SIGSTOP, or the link is gone). While the master was unresponsive the
+ * header used to say `running` in green with a frozen uptime, and every button stayed enabled.
+ */
+export const STALE_AFTER_MS = 2000
+
 export const useConnectionStore = defineStore('connection', () => {
   const status = ref<ConnStatus>('idle')
   const reason = ref<string | null>(null)
@@ -22,10 +29,16 @@ export const useConnectionStore = defineStore('connection', () => {
   const transport = shallowRef<ControlTransport | null>(null)
   const snapshotListeners = new Set<(s: ArbiterSnapshot) => void>()
   const eventListeners = new Set<(e: ControlEvent) => void>()
+  /** when the last snapshot arrived, by this machine's clock (the server's may differ) */
+  const receivedAt = ref<number | null>(null)
+  /** this machine's clock, ticking while connected, so the age of the data can grow without new data */
+  const clock = ref(Date.now())
+  let clockTimer: ReturnType<typeof setInterval> | null = null
   const historyListeners = new Set<(welcome: { history: ReplayedHistory; snapshot: ArbiterSnapshot }) => void>()
 
   function connect(t: ControlTransport): void {
     session.value?.close()
+    if (!clockTimer) clockTimer = setInterval(() => (clock.value = Date.now()), 500)
     kind.value = t.kind
     transport.value = t
     const s = new ControlSession(t, {
@@ -55,6 +68,7 @@ export const useConnectionStore = defineStore('connection', () => {
 
   function receive(snap: ArbiterSnapshot): void {
     snapshot.value = snap
+    receivedAt.value = clock.value = Date.now()
     for (const l of snapshotListeners) l(snap)
   }
 
@@ -68,6 +82,9 @@ export const useConnectionStore = defineStore('connection', () => {
     if (r.ok && Array.isArray(r.data)) settings.value = r.data as SettingInfo[]
   }
 
+  const snapshotAgeMs = computed(() => (receivedAt.value === null ? null : Math.max(0, clock.value - receivedAt.value)))
+  /** what is shown may no longer be true: the link is down, or no snapshot came for STALE_AFTER_MS */
+  const stale = computed(() => status.value !== 'open' || snapshotAgeMs.value === null || snapshotAgeMs.value > STALE_AFTER_MS)
   const live = computed(() => snapshot.value?.workers.filter((w) => w.state !== 'exited') ?? [])
 
   return {
@@ -80,6 +97,8 @@ export const useConnectionStore = defineStore('connection', () => {
     kind,
     transport,
     live,
+    snapshotAgeMs,
+    stale,
     connect,
     command,
     refreshSettings,
