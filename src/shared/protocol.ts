@@ -296,6 +296,8 @@ export interface SettingInfo {
   /** How a change takes effect: at once, at the next reload (done for you), or only on restart. */
   apply: 'live' | 'reload' | 'restart'
   type: 'string' | 'int' | 'number' | 'bool' | 'list' | 'object'
+  /** the unit of a number: seconds, milliseconds or bytes */
+  unit?: 's' | 'ms' | 'bytes'
   description: string
 }
 

@@ -39,11 +39,15 @@ describe('connection', () => {
     expect(await pending).toEqual({ ok: false, error: { code: 'PADDOCK_ERR_INTERNAL', message: 'connection lost: server went away' } })
   })
 
-  it('times out a command nobody answers', async () => {
+  it('times out a command nobody answers, but only after minutes (a slow one is still shown as under way)', async () => {
     vi.useFakeTimers()
     try {
       const pending = useConnectionStore().command({ cmd: 'workers.add', count: 1 })
-      vi.advanceTimersByTime(16_000)
+      let settled = false
+      void pending.then(() => (settled = true))
+      await vi.advanceTimersByTimeAsync(16_000)
+      expect(settled).toBe(false)
+      vi.advanceTimersByTime(10 * 60_000)
       expect(await pending).toMatchObject({ ok: false, error: { message: expect.stringContaining('no answer') } })
     } finally {
       vi.useRealTimers()

@@ -110,7 +110,7 @@ describe('HeaderBar and ActionBar', () => {
     const w = mount(ActionBar, opts())
     await w.find('[data-testid=btn-quick]').trigger('click')
     expect(commands()).toEqual([])
-    await w.find('[data-testid=btn-quick-confirm]').trigger('click')
+    await w.find('[data-testid=btn-confirm]').trigger('click')
     expect(commands()).toEqual([{ cmd: 'stop', mode: 'quick' }])
     m.push({ type: 'snapshot', snapshot: snapshot({ state: 'stopped', workers: [] }) })
     await flushPromises()

@@ -155,6 +155,7 @@ export function settingInfos(config: Pick<ResolvedConfig, 'settings' | 'sources'
     source: config.sources[spec.name] ?? 'default',
     apply: spec.apply,
     type: spec.type,
+    ...(spec.meta === 'SECONDS' ? { unit: 's' as const } : spec.meta === 'BYTES' ? { unit: 'bytes' as const } : {}),
     description: spec.description,
   }))
 }

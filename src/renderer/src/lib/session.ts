@@ -33,6 +33,13 @@ const TIMEOUT_MS: Partial<Record<ControlCommand['cmd'], number>> = {
   'experiment.run': 30 * 60_000,
 }
 
+/**
+ * A command without an answer is not failed early: "scale to 500" said "no answer within
+ * 15 s" while it was under way. The actions store says it is still waiting instead; a lost
+ * connection fails every pending command at once (failPending).
+ */
+const DEFAULT_TIMEOUT_MS = 10 * 60_000
+
 export class ControlSession {
   private nextId = 1
   private readonly pending = new Map<number, { resolve(r: CommandResult): void; timer: ReturnType<typeof setTimeout> }>()
@@ -68,7 +75,7 @@ export class ControlSession {
   command(command: ControlCommand): Promise<CommandResult> {
     const id = this.nextId++
     return new Promise<CommandResult>((resolve) => {
-      const ms = TIMEOUT_MS[command.cmd] ?? 15_000
+      const ms = TIMEOUT_MS[command.cmd] ?? DEFAULT_TIMEOUT_MS
       const timer = setTimeout(() => {
         this.pending.delete(id)
         resolve({ ok: false, error: { code: 'PADDOCK_ERR_INTERNAL', message: `no answer from the server within ${ms / 1000} s` } })
