@@ -91,3 +91,20 @@ describe('charts read as charts', () => {
     expect(w.get('[data-testid=legend-p99]').text()).toBe('p99 60 ms')
   })
 })
+
+describe('exited workers', () => {
+  it('stay listed for the minute the heading promises, after the engine drops them from its snapshot (10 s)', async () => {
+    const { default: WorkersView } = await import('../../src/renderer/src/views/WorkersView.vue')
+    const w = mount(WorkersView, opts())
+    m.push({ type: 'event', event: { type: 'worker.exited', at: 10_000, pid: 7, generation: 1, code: 1, signal: null, reason: 'crashed: boom', expected: false } })
+    m.push({ type: 'snapshot', snapshot: snapshot({ at: 10_100, workers: [worker(), worker({ pid: 7, state: 'exited', reason: 'crashed: boom', lastHeartbeat: 9_900 })] }) })
+    await vi.advanceTimersByTimeAsync(10)
+    expect(w.get('[data-testid=exited-workers]').text()).toContain('crashed: boom')
+    m.push({ type: 'snapshot', snapshot: snapshot({ at: 40_000, workers: [worker({ lastHeartbeat: 40_000 })] }) })
+    await vi.advanceTimersByTimeAsync(10)
+    expect(w.get('[data-testid=exited-workers]').text()).toContain('crashed: boom')
+    m.push({ type: 'snapshot', snapshot: snapshot({ at: 75_000, workers: [worker({ lastHeartbeat: 75_000 })] }) })
+    await vi.advanceTimersByTimeAsync(10)
+    expect(w.find('[data-testid=exited-workers]').exists()).toBe(false)
+  })
+})

@@ -582,6 +582,8 @@ export class Arbiter implements ArbiterApi {
     this.reloadState = null
     if (emitEvents) {
       if (outcome.ok) {
+        // a good generation serves now: an earlier failure no longer describes the server
+        this.lastError = null
         this.emit({ type: 'reload.done', at: Date.now(), reload: { ...r.progress }, ms: Date.now() - r.progress.startedAt })
         this.log.info(`Reload ${r.progress.id} done in ${Date.now() - r.progress.startedAt} ms`)
       } else {

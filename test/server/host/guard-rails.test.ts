@@ -8,7 +8,8 @@ import { Host } from '../../../dist/server/host/host.js'
 import { ControlServer } from '../../../dist/server/control/control-server.js'
 import { resolveConfig } from '../../../dist/server/config/resolve.js'
 import type { CommandResult, ControlCommand } from '../../../src/shared/protocol.js'
-import { DEMO, runCli, sleep } from '../../helpers/proc.js'
+import { join } from 'node:path'
+import { DEMO, FIXTURES, runCli, sleep } from '../../helpers/proc.js'
 
 let host: InstanceType<typeof Host>
 let control: InstanceType<typeof ControlServer>
@@ -69,6 +70,18 @@ describe('guard rails on a hosted server', () => {
     expect(setting('timeout').value).toBe(30)
     expect((await run({ cmd: 'config.set', name: 'graceful_timeout', value: '7' })).ok).toBe(true)
     expect(setting('graceful_timeout')).toMatchObject({ value: 7, source: 'control' })
+  })
+
+  it('a failed reload is reported until a good one serves; its generation number is not given out again', async () => {
+    const failed = await run({ cmd: 'app.set', app: join(FIXTURES, 'apps/throws-on-import.mjs') })
+    expect(failed.ok).toBe(false)
+    const s = host.snapshot()
+    expect(s.lastError).toMatch(/reload failed/)
+    const failedGeneration = s.generation + 1
+    const good = await run({ cmd: 'reload' })
+    expect(good.ok).toBe(true)
+    expect(host.snapshot().lastError).toBeNull()
+    expect(host.snapshot().generation).toBe(failedGeneration + 1)
   })
 
   it('stop then start keeps the runtime class and settings, and generations keep counting', async () => {

@@ -11,6 +11,8 @@ import type { ControlEvent, LogLevel, WorkerSnapshot } from '../../../shared/pro
 export const MAX_EVENTS = 500
 export const MAX_LOGS = 1000
 export const MAX_LIVES = 200
+/** how long an exited worker's last snapshot is kept here: the engine forgets it after 10 s */
+export const EXITED_KEEP_MS = 60_000
 
 export interface ShownEvent {
   seq: number
@@ -82,6 +84,8 @@ export const useEventsStore = defineStore('events', () => {
   const events = shallowRef<ShownEvent[]>([])
   const logs = shallowRef<LogLine[]>([])
   const lives = shallowRef<Map<number, WorkerLife>>(new Map())
+  /** the last snapshot of each worker seen exited, so its card and reason stay up for a minute */
+  const exitedWorkers = shallowRef<Map<number, WorkerSnapshot>>(new Map())
   const paused = ref(false)
   const frozenEvents = shallowRef<ShownEvent[]>([])
   const frozenLogs = shallowRef<LogLine[]>([])
@@ -126,8 +130,24 @@ export const useEventsStore = defineStore('events', () => {
    * events: their lives would start at their first drain, as if they had lived an instant.
    * The snapshot knows when they were spawned and became ready.
    */
-  function observe(workers: WorkerSnapshot[]): void {
+  function observe(workers: WorkerSnapshot[], now = Date.now()): void {
     let changed = false
+    let exitedChanged = false
+    const kept = exitedWorkers.value
+    for (const w of workers) {
+      if (w.state === 'exited' && kept.get(w.pid) !== w) {
+        kept.set(w.pid, w)
+        exitedChanged = true
+      }
+    }
+    for (const [pid, w] of kept) {
+      const exitedAt = lives.value.get(pid)?.exitedAt ?? w.lastHeartbeat ?? w.spawnedAt
+      if (now - exitedAt > EXITED_KEEP_MS) {
+        kept.delete(pid)
+        exitedChanged = true
+      }
+    }
+    if (exitedChanged) exitedWorkers.value = new Map(kept)
     for (const w of workers) {
       const known = lives.value.get(w.pid)
       if (!known && w.state === 'exited') continue
@@ -171,5 +191,5 @@ export const useEventsStore = defineStore('events', () => {
     return events.value.filter((e) => e.seq > since).length + logs.value.filter((l) => l.seq > since).length
   })
 
-  return { events, logs, lives, paused, filter, logStream, shownEvents, shownLogs, waiting, ingest, replay, observe, setPaused }
+  return { events, logs, lives, exitedWorkers, paused, filter, logStream, shownEvents, shownLogs, waiting, ingest, replay, observe, setPaused }
 })

@@ -33,7 +33,7 @@ export function wire(transport: ControlTransport): () => void {
     }
     history.push(s)
     timeline.onSnapshot(s)
-    events.observe(s.workers)
+    events.observe(s.workers, s.at)
     if (s.load && s.load.running) load.onProgress(s.load)
   })
   // The server's record replaces ours: on a reconnect it is as complete, in a new tab it is all there is.
