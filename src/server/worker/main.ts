@@ -226,7 +226,7 @@ process.on('message', (m: MasterMessage) => {
   else if (m.t === 'reopen-logs') openAccessLog()
   else if (m.t === 'shed' && tracking) {
     shedding = Math.min(m.count, tracking.sockets.size)
-    log('info', `rebalancing: giving back ${shedding} of ${tracking.sockets.size} kept-alive connections to the other workers`)
+    log('debug', `rebalancing: giving back ${shedding} of ${tracking.sockets.size} kept-alive connections to the other workers`)
     // while the surplus reconnects, leave new connections to the other workers
     tracking.hold(500)
   }
