@@ -178,11 +178,13 @@ describe('timeline and load', () => {
     m.push({ type: 'snapshot', snapshot: snapshot({ at: now, rates: { requestsPerSec: 50, p50Ms: 100, p99Ms: 100 }, workers: [worker({ pid: 7, inFlight: 4, queued: 1 })] }) })
     expect(tl.spans).toHaveLength(4)
     expect(tl.dropped).toBe(5)
-    expect(tl.meanSec).toBeCloseTo(0.1)
-    expect(tl.littleL).toBeCloseTo(5)
-    // W includes the wait in the worker's queue, so L is compared with running + queued
+    // W: 100 ms of service plus the listen-queue wait, 3 waiting at 50 req/s = 60 ms
+    expect(tl.serviceSec).toBeCloseTo(0.1)
+    expect(tl.meanSec).toBeCloseTo(0.16)
+    expect(tl.littleL).toBeCloseTo(8)
+    // running + queued in the worker + the listen queue of the snapshot (3)
     expect(tl.inFlight).toBe(4)
-    expect(tl.inSystem).toBe(5)
+    expect(tl.inSystem).toBe(8)
   })
 
   it('follows load progress events to the result, and shows a refused start', async () => {

@@ -108,3 +108,23 @@ describe('exited workers', () => {
     expect(w.find('[data-testid=exited-workers]').exists()).toBe(false)
   })
 })
+
+describe("Little's law counts the listen queue", () => {
+  it('sync, 2 workers, /io?ms=100, 100 connections: L counts the 98 waiting in the kernel and W is what clients wait', async () => {
+    const { useTimelineStore } = await import('../../src/renderer/src/stores/timeline')
+    const tl = useTimelineStore()
+    const at = 20_000
+    tl.addSpans([0, 1, 2, 3].map((i) => ({ pid: 7 + (i % 2), generation: 1, thread: 0, method: 'GET', path: '/io', status: 200, start: at - 400 + i * 50, durationMs: 101 })), 0)
+    const listeners = [{ bind: '127.0.0.1:0', kind: 'tcp' as const, host: '127.0.0.1', port: 8123, backlog: 2048, queueDepth: 98 }]
+    m.push({ type: 'snapshot', snapshot: snapshot({ at, listeners, rates: { requestsPerSec: 20, p50Ms: 101, p99Ms: 102 }, workers: [worker({ pid: 7, inFlight: 1 }), worker({ pid: 8, inFlight: 1 })] }) })
+    expect(tl.measuredL).toBe(100)
+    // 101 ms of service + 98 / 20 per s = 4.9 s in the listen queue
+    expect(tl.meanSec).toBeCloseTo(5.001, 2)
+    expect(tl.littleL).toBeCloseTo(100, 0)
+    // while the load generator runs, W is the latency its clients measured
+    const load = { id: 1, options: { url: '/io?ms=100', connections: 100, duration: 10, keepAlive: true }, startedAt: 0, progress: 0.5, elapsedSec: 5, remainingSec: 5, requests: 100, requestsPerSec: 20, latency: { p50: 4300, p90: 4800, p99: 5000, max: 5100, mean: 4400 }, errors: { refused: 0, reset: 0, timeout: 0, non2xx: 0, other: 0 }, perSecond: [], histogram: [], running: true }
+    m.push({ type: 'snapshot', snapshot: snapshot({ at: at + 250, listeners, load, rates: { requestsPerSec: 20, p50Ms: 101, p99Ms: 102 }, workers: [worker({ pid: 7, inFlight: 1 }), worker({ pid: 8, inFlight: 1 })] }) })
+    expect(tl.wSource).toBe('load generator')
+    expect(tl.meanSec).toBeCloseTo(4.4)
+  })
+})
