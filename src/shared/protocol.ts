@@ -386,6 +386,8 @@ export interface LoadProgress {
   /** latency histogram buckets (ms upper bound -> count) */
   histogram: { le: number; count: number }[]
   running: boolean
+  /** in an experiment (Compare models, Lessons): the subject under test, and which of how many */
+  experiment?: { subject: ExperimentSubject; index: number; of: number }
 }
 
 export interface LoadResult extends LoadProgress {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Host } from '../../../dist/server/host/host.js'
 import { ControlServer } from '../../../dist/server/control/control-server.js'
 import { resolveConfig } from '../../../dist/server/config/resolve.js'
-import type { CommandResult, ControlCommand } from '../../../src/shared/protocol.js'
+import type { CommandResult, ControlCommand, ControlEvent } from '../../../src/shared/protocol.js'
 import { join } from 'node:path'
 import { DEMO, FIXTURES, runCli, sleep } from '../../helpers/proc.js'
 
@@ -97,6 +97,19 @@ describe('guard rails on a hosted server', () => {
     expect(setting('graceful_timeout').value).toBe(7)
     expect(s.generation).toBe(genBefore + 1)
     expect(s.workers.filter((w) => w.state !== 'exited').every((w) => w.generation === genBefore + 1)).toBe(true)
+  })
+
+  it('an experiment puts the server back to its class and size afterwards, and their progress names the subject under test', async () => {
+    const before = host.snapshot()
+    const progress: ControlEvent[] = []
+    const off = host.onEvent((e) => e.type === 'load.progress' && progress.push(e))
+    const r = await run({ cmd: 'experiment.run', options: { load: { url: '/', connections: 2, amount: 40, keepAlive: true }, subjects: [{ workerClass: 'sync', workers: 2 }] } })
+    off()
+    expect(r.ok).toBe(true)
+    await until(() => host.snapshot().reload === null && host.snapshot().workerClass === before.workerClass)
+    expect(host.snapshot().targetWorkers).toBe(before.targetWorkers)
+    const named = progress.find((e) => e.type === 'load.progress' && e.load.experiment)
+    expect(named && named.type === 'load.progress' && named.load.experiment).toMatchObject({ subject: { workerClass: 'sync', workers: 2 }, index: 0, of: 1 })
   })
 })
 
