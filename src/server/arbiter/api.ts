@@ -63,6 +63,11 @@ export interface ArbiterApi {
 
   /** pids of the live worker processes (for samplers). */
   workerPids(): number[]
+  /**
+   * Optional: the replayable events (src/shared/history.ts isReplayed) from before a control
+   * server subscribed, oldest first, so a new tab sees how the workers started.
+   */
+  recentEvents?(): ControlEvent[]
 }
 
 /**

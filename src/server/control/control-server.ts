@@ -73,6 +73,7 @@ export class ControlServer {
     this.rateMs = 1000 / (opts.rateHz ?? 4)
     this.sampleMs = opts.sampleMs ?? 1000
     this.latest = this.build()
+    for (const e of arbiter.recentEvents?.() ?? []) this.recentEvents.push(e)
     this.unsubscribeEngine = arbiter.onEvent((e) => this.onEngineEvent(e))
     void this.sampleLoop()
     this.tick()

@@ -16,6 +16,8 @@ import type { ResolvedConfig } from '../config/resolve.js'
 import { PaddockError } from '../errors.js'
 import { startLoad, type LoadHandle } from '../loadgen/index.js'
 import { resolveUrl, runExperiment } from '../loadgen/experiment.js'
+import { Ring } from '../../shared/ring.js'
+import { HISTORY_REPLAY_EVENTS, isReplayed } from '../../shared/history.js'
 import type {
   ArbiterSnapshot,
   ControlEvent,
@@ -38,12 +40,15 @@ export class Host implements ArbiterApi, HostApi {
   private loadProgress: LoadProgress | null = null
   private experimentRunning = false
   private starting: Promise<void> | null = null
+  /** replayable events since the host began, for control servers that subscribe later (startHostedServer opens its control plane after the first start) */
+  private readonly kept = new Ring<ControlEvent>(HISTORY_REPLAY_EVENTS)
 
   constructor(
     private config: ResolvedConfig,
     private readonly options: ArbiterOptions = {},
   ) {
     this.events.setMaxListeners(0)
+    this.events.on('event', (e: ControlEvent) => isReplayed(e) && this.kept.push(e))
     this.arbiter = this.create()
   }
 
@@ -145,6 +150,10 @@ export class Host implements ArbiterApi, HostApi {
 
   snapshot(): ArbiterSnapshot {
     return { ...this.arbiter.snapshot(), load: this.loadProgress }
+  }
+
+  recentEvents(): ControlEvent[] {
+    return this.kept.toArray()
   }
 
   onEvent(listener: (event: ControlEvent) => void): () => void {

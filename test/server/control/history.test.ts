@@ -62,3 +62,15 @@ describe('export as CSV', () => {
     expect(row.startsWith('1970-01-01T00:00:00.000Z,0,log,7,"a, ""b""",')).toBe(true)
   })
 })
+
+describe('events from before the control server', () => {
+  it('a host that kept its start-up events hands them to a control server created later', async () => {
+    const arbiter = Object.assign(fakeArbiter(), {
+      recentEvents: () => [{ type: 'worker.ready' as const, at: 1, pid: 9, generation: 1, bootMs: 20 }],
+    })
+    const control = new ControlServer(arbiter, { rateHz: 10, sampleMs: 60_000 })
+    servers.push(control)
+    arbiter.emit({ type: 'worker.spawned', at: 2, pid: 10, generation: 1, workerClass: 'sync' })
+    expect(control.history().events.map((e) => e.type)).toEqual(['worker.ready', 'worker.spawned'])
+  })
+})

@@ -24,6 +24,7 @@ interface SystemSample {
   t: number
   inSystem: number
   listenQueue: number
+  rate: number
 }
 
 export const useTimelineStore = defineStore('timeline', () => {
@@ -33,7 +34,8 @@ export const useTimelineStore = defineStore('timeline', () => {
   const windowSec = ref(10)
   const dropped = ref(0)
   const now = ref(Date.now())
-  const lambda = ref(0)
+  /** the engine's completed requests per second, now */
+  const rateNow = ref(0)
   const inFlight = ref(0)
   /** running, waiting inside the workers (gthread's queue) and in the kernel's listen queue, now */
   const inSystem = ref(0)
@@ -50,13 +52,13 @@ export const useTimelineStore = defineStore('timeline', () => {
 
   function onSnapshot(s: ArbiterSnapshot): void {
     now.value = s.at
-    lambda.value = s.rates.requestsPerSec
+    rateNow.value = s.rates.requestsPerSec
     const live = s.workers.filter((w) => w.state !== 'exited')
     inFlight.value = live.reduce((a, w) => a + w.inFlight, 0)
     listenQueue.value = s.listeners.reduce((a, l) => a + (l.queueDepth ?? 0), 0)
     inSystem.value = live.reduce((a, w) => a + w.inFlight + (w.queued ?? 0), 0) + listenQueue.value
     const cut = s.at - LITTLE_WINDOW_MS
-    samples.value = [...samples.value.filter((x) => x.t > cut), { t: s.at, inSystem: inSystem.value, listenQueue: listenQueue.value }]
+    samples.value = [...samples.value.filter((x) => x.t > cut), { t: s.at, inSystem: inSystem.value, listenQueue: listenQueue.value, rate: s.rates.requestsPerSec }]
     const load = s.load
     clientMeanMs.value = load && load.running && !load.warmingUp && load.requests > 0 ? load.latency.mean : null
   }
@@ -72,6 +74,8 @@ export const useTimelineStore = defineStore('timeline', () => {
 
   const average = (pick: (x: SystemSample) => number) => (samples.value.length ? samples.value.reduce((a, x) => a + pick(x), 0) / samples.value.length : 0)
   /** requests in the system, averaged over the window */
+  // λ, W and the measured count over the same 5 s: after a load ends, "λ 0, measured 27.8" mixed an instant with a window
+  const lambda = computed(() => average((x) => x.rate))
   const measuredL = computed(() => average((x) => x.inSystem))
   const meanListenQueue = computed(() => average((x) => x.listenQueue))
 
@@ -91,7 +95,7 @@ export const useTimelineStore = defineStore('timeline', () => {
   const littleL = computed(() => lambda.value * meanSec.value)
 
   return {
-    spans, shown, paused, end, windowSec, dropped, lambda, inFlight, inSystem, listenQueue, measuredL,
+    spans, shown, paused, end, windowSec, dropped, lambda, rateNow, inFlight, inSystem, listenQueue, measuredL,
     serviceSec, queueWaitSec, wSource, meanSec, littleL, addSpans, onSnapshot, pause,
   }
 })
