@@ -6,6 +6,7 @@ import WorkerCard from '../../src/renderer/src/components/WorkerCard.vue'
 import HeaderBar from '../../src/renderer/src/components/HeaderBar.vue'
 import ActionBar from '../../src/renderer/src/components/ActionBar.vue'
 import ActionToasts from '../../src/renderer/src/components/ActionToasts.vue'
+import ActionErrors from '../../src/renderer/src/components/ActionErrors.vue'
 import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
 import GenerationsTimeline from '../../src/renderer/src/components/GenerationsTimeline.vue'
 import LineChart from '../../src/renderer/src/components/LineChart.vue'
@@ -147,17 +148,16 @@ describe('HeaderBar and ActionBar', () => {
   })
 
   it('an action\'s error stays on screen', async () => {
-    const w = mount(ActionToasts, opts())
+    const w = mount(ActionErrors, opts())
     const bar = mount(ActionBar, opts())
     await bar.find('[data-testid=btn-hup]').trigger('click')
     m.answerLast({ ok: false, error: { code: 'PADDOCK_ERR_BOOT', message: 'boot failed: SyntaxError in app.mjs; generation 1 keeps serving' } })
     await flushPromises()
-    const toast = w.find('[data-testid=action-toast][data-state=error]')
-    expect(toast.text()).toContain('generation 1 keeps serving')
+    expect(w.find('[data-testid=action-error]').text()).toContain('generation 1 keeps serving')
   })
 })
 
-describe('ActionToasts', () => {
+describe('ActionToasts and ActionErrors', () => {
   // only the clock the toasts read is faked: promises and the session's timers stay real
   beforeEach(() => void vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] }))
   afterEach(() => void vi.useRealTimers())
@@ -170,33 +170,30 @@ describe('ActionToasts', () => {
   }
   const toasts = (w: ReturnType<typeof mount>) => w.findAll('[data-testid=action-toast]').map((t) => `${t.attributes('data-state')}: ${t.find('b').text()}`)
 
-  it('a success leaves after a few seconds; an error stays until dismissed', async () => {
+  it('a success floats and leaves after a few seconds; an error goes to the panel under the bar and stays until dismissed', async () => {
     const w = mount(ActionToasts, opts())
+    const panel = mount(ActionErrors, opts())
     await act('broken', { ok: false, error: { code: 'PADDOCK_ERR_BOOT', message: 'boot failed' } })
     await act('add a worker (TTIN)', { ok: true, message: 'target workers: 3' })
-    expect(toasts(w)).toEqual(['ok: add a worker (TTIN)', 'error: broken'])
+    expect(toasts(w)).toEqual(['ok: add a worker (TTIN)'])
+    expect(panel.findAll('[data-testid=action-error]').map((e) => e.find('b').text())).toEqual(['broken'])
     vi.advanceTimersByTime(OK_TOAST_MS + 600)
     await flushPromises()
-    expect(toasts(w)).toEqual(['error: broken'])
+    expect(toasts(w)).toEqual([])
     vi.advanceTimersByTime(10 * 60_000)
     await flushPromises()
-    expect(toasts(w)).toEqual(['error: broken'])
-    await w.find('[data-testid=action-toast] .x').trigger('click')
-    expect(toasts(w)).toEqual([])
+    expect(panel.findAll('[data-testid=action-error]')).toHaveLength(1)
+    await panel.find('[data-testid=btn-error-dismiss]').trigger('click')
+    expect(panel.find('[data-testid=action-errors]').exists()).toBe(false)
   })
 
-  it('shows only a few at once and counts the rest, errors among them', async () => {
+  it('floating toasts let clicks through to the controls under them, and only a few show at once', async () => {
     const w = mount(ActionToasts, opts())
-    await act('broken', { ok: false, error: { code: 'PADDOCK_ERR_BOOT', message: 'boot failed' } })
     for (let i = 1; i <= 5; i++) await act(`TTIN ${i}`, { ok: true, message: 'ok' })
     expect(toasts(w)).toHaveLength(MAX_TOASTS)
     expect(toasts(w)[0]).toBe('ok: TTIN 5')
-    expect(w.find('[data-testid=toasts-more]').text()).toContain(`+${6 - MAX_TOASTS} more (1 error)`)
-    // once the successes are gone the error is back in view
-    vi.advanceTimersByTime(OK_TOAST_MS + 600)
-    await flushPromises()
-    expect(toasts(w)).toEqual(['error: broken'])
-    expect(w.find('[data-testid=toasts-more]').exists()).toBe(false)
+    expect(w.find('[data-testid=toasts-more]').text()).toBe(`+${5 - MAX_TOASTS} more`)
+    expect(w.find('.toast .x').exists()).toBe(false)
   })
 })
 
