@@ -34,12 +34,12 @@ describe('many workers', () => {
     w.unmount()
   })
 
-  it('32 cards make one tab stop (plus the active card\'s two controls), and arrow keys move between cards', async () => {
+  it('32 cards make one tab stop (plus the active card\'s three controls), and arrow keys move between cards', async () => {
     const w = view(32)
     await w.get('[data-testid=workers-mode]').setValue('cards')
     const list = w.get('[data-testid=workers]')
     const tabbable = list.findAll('[tabindex="0"], select:not([tabindex]), button:not([tabindex])')
-    expect(tabbable).toHaveLength(3)
+    expect(tabbable).toHaveLength(4)
     const cards = list.findAll('[data-testid=worker-card]')
     ;(cards[0]!.element as HTMLElement).focus()
     await cards[0]!.trigger('keydown', { key: 'ArrowRight' })
@@ -49,5 +49,20 @@ describe('many workers', () => {
     await cards[1]!.trigger('keydown', { key: 'End' })
     expect(cards[31]!.attributes('tabindex')).toBe('0')
     w.unmount()
+  })
+})
+
+describe('a worker\'s log tail', () => {
+  it('opens from the card and shows only that worker\'s lines, oldest first', async () => {
+    const { default: WorkerCard } = await import('../../src/renderer/src/components/WorkerCard.vue')
+    m.push({ type: 'welcome', protocol: PROTOCOL_VERSION, settings: [], snapshot: snapshot() })
+    for (const [pid, message] of [[5, 'Booting worker with pid: 5'], [6, 'other worker'], [5, 'Worker 5 reached max requests (300)']] as const) {
+      m.push({ type: 'event', event: { type: 'log', at: 1000, stream: 'error', level: 'info', pid, message } })
+    }
+    const w = mount(WorkerCard, { props: { now: 10_000, current: true, worker: worker({ pid: 5, lastHeartbeat: 10_000 }) }, global: { plugins: [pinia] } })
+    expect(w.find('[data-testid=worker-log]').exists()).toBe(false)
+    await w.get('[data-testid=btn-worker-log]').trigger('click')
+    expect(w.get('[data-testid=worker-log]').text()).toMatch(/Booting worker with pid: 5[\s\S]*reached max requests/)
+    expect(w.get('[data-testid=worker-log]').text()).not.toContain('other worker')
   })
 })
