@@ -73,7 +73,7 @@ export class ControlServer {
     this.rateMs = 1000 / (opts.rateHz ?? 4)
     this.sampleMs = opts.sampleMs ?? 1000
     this.latest = this.build()
-    for (const e of arbiter.recentEvents?.() ?? []) this.recentEvents.push(e)
+    for (const e of arbiter.recentEvents?.() ?? startupEvents(this.latest)) this.recentEvents.push(e)
     this.unsubscribeEngine = arbiter.onEvent((e) => this.onEngineEvent(e))
     void this.sampleLoop()
     this.tick()
@@ -239,6 +239,20 @@ export class ControlServer {
       }
     }
   }
+}
+
+/**
+ * A control plane opened after the first workers started (the serve path opens it once the
+ * arbiter runs) missed their spawned / ready events; the snapshot knows when each happened.
+ */
+function startupEvents(s: ArbiterSnapshot): ControlEvent[] {
+  const out: ControlEvent[] = []
+  for (const w of s.workers) {
+    if (w.state === 'exited') continue
+    out.push({ type: 'worker.spawned', at: w.spawnedAt, pid: w.pid, generation: w.generation, workerClass: w.workerClass })
+    if (w.readyAt !== null) out.push({ type: 'worker.ready', at: w.readyAt, pid: w.pid, generation: w.generation, bootMs: w.readyAt - w.spawnedAt })
+  }
+  return out.sort((a, b) => a.at - b.at)
 }
 
 function safeSettings(arbiter: ArbiterApi) {

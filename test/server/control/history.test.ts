@@ -31,7 +31,9 @@ describe('history replay', () => {
     expect(h.points.length).toBeGreaterThanOrEqual(5)
     expect(h.points.at(-1)!.perWorker?.[0]).toMatchObject({ pid: process.pid, requests: 3 })
     expect(h.points.every((p, i) => i === 0 || p.t >= h.points[i - 1]!.t)).toBe(true)
-    expect(h.events.map((e) => e.type)).toEqual(['worker.spawned', 'log'])
+    // the worker running before the control server existed, from its snapshot; then what happened since
+    expect(h.events.map((e) => e.type)).toEqual(['worker.spawned', 'worker.ready', 'worker.spawned', 'log'])
+    expect(h.events[1]).toMatchObject({ pid: process.pid, bootMs: 0 })
     session.close()
   })
 
