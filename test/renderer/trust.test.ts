@@ -128,3 +128,18 @@ describe("Little's law counts the listen queue", () => {
     expect(tl.meanSec).toBeCloseTo(4.4)
   })
 })
+
+describe("Little's law under CPU-bound requests", () => {
+  it('counts the requests in service from the spans when every heartbeat falls between two requests', async () => {
+    const { useTimelineStore } = await import('../../src/renderer/src/stores/timeline')
+    const tl = useTimelineStore()
+    const at = 50_000
+    // 2 workers, each busy back to back with 20 ms requests for the last 5 s
+    const spans = [7, 8].flatMap((pid) => Array.from({ length: 250 }, (_, i) => ({ pid, generation: 1, thread: 0, method: 'GET', path: '/cpu', status: 200, start: at - 5000 + i * 20, durationMs: 20 })))
+    tl.addSpans(spans, 0)
+    const listeners = [{ bind: '127.0.0.1:0', kind: 'tcp' as const, host: '127.0.0.1', port: 8123, backlog: 2048, queueDepth: 0 }]
+    m.push({ type: 'snapshot', snapshot: snapshot({ at, listeners, rates: { requestsPerSec: 100, p50Ms: 20, p99Ms: 21 }, workers: [worker({ pid: 7, inFlight: 0 }), worker({ pid: 8, inFlight: 0 })] }) })
+    expect(tl.measuredL).toBeCloseTo(2, 1)
+    expect(tl.littleL).toBeCloseTo(2, 1)
+  })
+})

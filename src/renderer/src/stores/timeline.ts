@@ -22,7 +22,8 @@ export const LITTLE_WINDOW_MS = 5000
 
 interface SystemSample {
   t: number
-  inSystem: number
+  inFlight: number
+  queued: number
   listenQueue: number
   rate: number
 }
@@ -58,7 +59,7 @@ export const useTimelineStore = defineStore('timeline', () => {
     listenQueue.value = s.listeners.reduce((a, l) => a + (l.queueDepth ?? 0), 0)
     inSystem.value = live.reduce((a, w) => a + w.inFlight + (w.queued ?? 0), 0) + listenQueue.value
     const cut = s.at - LITTLE_WINDOW_MS
-    samples.value = [...samples.value.filter((x) => x.t > cut), { t: s.at, inSystem: inSystem.value, listenQueue: listenQueue.value, rate: s.rates.requestsPerSec }]
+    samples.value = [...samples.value.filter((x) => x.t > cut), { t: s.at, inFlight: inFlight.value, queued: inSystem.value - inFlight.value - listenQueue.value, listenQueue: listenQueue.value, rate: s.rates.requestsPerSec }]
     const load = s.load
     clientMeanMs.value = load && load.running && !load.warmingUp && load.requests > 0 ? load.latency.mean : null
   }
@@ -76,7 +77,20 @@ export const useTimelineStore = defineStore('timeline', () => {
   /** requests in the system, averaged over the window */
   // λ, W and the measured count over the same 5 s: after a load ends, "λ 0, measured 27.8" mixed an instant with a window
   const lambda = computed(() => average((x) => x.rate))
-  const measuredL = computed(() => average((x) => x.inSystem))
+  /**
+   * Requests in service, time-averaged from the spans: a sync worker heartbeats from its event
+   * loop, so under CPU-bound requests every heartbeat falls between two requests and says 0
+   * in flight ("implied L 2.0, measured 0"). The spans are sampled (at most 200/s), so under
+   * high rates they undercount and the heartbeats' figure is the larger: the larger one is used.
+   */
+  const spanBusy = computed(() => {
+    const to = now.value
+    const from = to - LITTLE_WINDOW_MS
+    let busy = 0
+    for (const s of spans.value) busy += Math.max(0, Math.min(to, s.start + s.durationMs) - Math.max(from, s.start))
+    return busy / LITTLE_WINDOW_MS
+  })
+  const measuredL = computed(() => Math.max(average((x) => x.inFlight), spanBusy.value) + average((x) => x.queued) + average((x) => x.listenQueue))
   const meanListenQueue = computed(() => average((x) => x.listenQueue))
 
   /** time inside the workers over the last 5 s of spans: the handler, plus the wait in a worker's queue where known */
