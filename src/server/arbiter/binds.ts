@@ -6,6 +6,7 @@ import net from 'node:net'
 import { resolve } from 'node:path'
 import { PaddockError } from '../errors.js'
 import type { ListenerSnapshot } from '../../shared/protocol.js'
+import { listenOnFd } from '../platform/listen-fd.js'
 
 export interface BindSpec {
   bind: string
@@ -86,9 +87,8 @@ export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: 
     const fd = openedFd(spec)
     if (fd !== undefined) {
       server = net.createServer()
-      await new Promise<void>((res, rej) => {
-        server.once('error', (e: NodeJS.ErrnoException) => rej(bindError(spec, e.code, e.message)))
-        server.listen({ fd, backlog: spec.backlog }, () => res())
+      await listenOnFd(server, fd, spec.backlog).catch((e: NodeJS.ErrnoException) => {
+        throw bindError(spec, e.code, e.message)
       })
       holdWithoutAccepting(server)
       address = server.address()

@@ -19,6 +19,7 @@ import { formatAccessLog } from '../log/access.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
 import type { LogLevel } from '../../shared/protocol.js'
+import { listenOnFd } from '../platform/listen-fd.js'
 
 // Master-only signals must never stop or kill a worker: without a handler SIGTTIN/SIGTTOU
 // stop a Node process and SIGUSR1 opens the inspector.
@@ -109,10 +110,7 @@ async function boot(): Promise<void> {
     // HTTP layer (a client's FIN aborts its request, so apps see 'close' and stop work), and
     // no Nagle delay on small answers
     const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (socket) => server.emit('connection', socket))
-    await new Promise<void>((resolve, reject) => {
-      ln.once('error', reject)
-      ln.listen({ fd: l.fd, backlog: Number(settings.backlog ?? 2048) }, () => resolve())
-    })
+    await listenOnFd(ln, l.fd, Number(settings.backlog ?? 2048))
     listeners.push(ln)
   }
   tracking = trackConnections(server, listeners, counters, cls.acceptLimit(settings), (m) => log('warning', m), booted.pressure)
