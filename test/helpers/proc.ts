@@ -8,8 +8,9 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import http from 'node:http'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-export const ROOT = new URL('../..', import.meta.url).pathname
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const CLI = join(ROOT, 'bin/paddock.mjs')
 export const DEMO = join(ROOT, 'resources/demo/app.mjs')
 export const FIXTURES = join(ROOT, 'test/fixtures')
