@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import http from 'node:http'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { DEMO, alive, childPids, get, sleep, startPaddock, steadyLoad, stopAll, waitForWorkers } from '../../helpers/proc.js'
 
 afterEach(stopAll)
@@ -19,16 +22,20 @@ describe('arbiter signals', () => {
   })
 
   it('sync: a busy worker does not accept, so 4 slow requests on 2 workers finish in two rounds', async () => {
-    const p = await startPaddock(['-w', '2', DEMO])
+    const log = join(mkdtempSync(join(tmpdir(), 'paddock-sync-')), 'access.log')
+    const p = await startPaddock(['-w', '2', '--access-logfile', log, '--access-logformat', '%(p)s %(U)s', DEMO])
     await waitForWorkers(p, 2)
     const t0 = Date.now()
     const replies = await Promise.all([0, 1, 2, 3].map(() => get(p.port, '/block?ms=500')))
     const elapsed = Date.now() - t0
     expect(replies.every((r) => r.status === 200)).toBe(true)
     expect(replies.every((r) => r.headers.connection === 'close')).toBe(true)
-    // Time is the witness here, with wide bounds: on one worker (or with the busy worker
-    // accepting a second connection) the last reply would come at 1.5 s or later.
-    expect(elapsed).toBeLessThan(1450)
+    // Counted, not timed: a busy worker that accepted a second connection would hold it while
+    // the other worker sat idle, and the split would not be two and two.
+    const perPid = new Map<string, number>()
+    for (const line of readFileSync(log, 'utf8').trim().split('\n')) perPid.set(line.split(' ')[0]!, (perPid.get(line.split(' ')[0]!) ?? 0) + 1)
+    expect([...perPid.values()]).toEqual([2, 2])
+    // and two rounds can never take less than two blocks
     expect(elapsed).toBeGreaterThanOrEqual(950)
   })
 
