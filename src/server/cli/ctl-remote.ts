@@ -136,12 +136,20 @@ async function rollingReload(servers: Reach[]): Promise<number> {
   return 0
 }
 
-/** null when the server runs with its new generation ready; else why not. */
-async function servingCheck(server: Reach): Promise<string | null> {
-  const r = await runOne(server, { cmd: 'status' })
-  if (!r.ok) return `reloaded, but then: ${r.error}`
-  const s = r.json as ArbiterSnapshot
-  const ready = s.workers.filter((w) => w.state === 'ready' && w.generation === s.generation).length
-  if (s.state !== 'running' || ready === 0) return `reloaded, but the server is ${s.state} with ${ready} ready worker(s) of generation ${s.generation}`
-  return null
+/**
+ * null once the server runs with its new generation ready; else why not. Snapshots are
+ * taken at 4 Hz, so the first one after the reload's answer may still say "reloading":
+ * asked again for a while before it counts as a failure.
+ */
+async function servingCheck(server: Reach, waitMs = 15_000): Promise<string | null> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    const r = await runOne(server, { cmd: 'status' })
+    if (!r.ok) return `reloaded, but then: ${r.error}`
+    const s = r.json as ArbiterSnapshot
+    const ready = s.workers.filter((w) => w.state === 'ready' && w.generation === s.generation).length
+    if (s.state === 'running' && ready > 0) return null
+    if (Date.now() > deadline) return `reloaded, but after ${waitMs / 1000} s the server is ${s.state} with ${ready} ready worker(s) of generation ${s.generation}`
+    await new Promise((r) => setTimeout(r, 250))
+  }
 }
