@@ -52,7 +52,7 @@ export interface PaddockBridge {
    * Tokens are kept by main, encrypted with the OS keychain (safeStorage).
    */
   fleet: {
-    /** Connect; resolves with a channel id once the TCP (or TLS) connection is up. */
+    /** A channel to the server, at once; a failed connection arrives as an error frame and onClose. */
     open(spec: FleetServerSpec): Promise<string>
     send(channel: string, frame: ClientFrame): void
     close(channel: string): void
