@@ -99,3 +99,23 @@ describe('paddock ctl --remote over several servers', () => {
     expect(await generation(servers[2]!)).toBe(1)
   })
 })
+
+describe('paddock ctl --remote usage', () => {
+  it('says what is missing or mismatched, exit 2, before connecting anywhere', async () => {
+    const tok = tokenFile()
+    const cases: [string[], RegExp][] = [
+      [['--remote', '127.0.0.2:9400', 'status'], /--remote needs --token-file FILE/],
+      [['--remote', '127.0.0.2:9400', '--remote', '127.0.0.3:9400', '--token-file', tok.file, '--token-file', tok.file, '--token-file', tok.file, 'status'], /one --token-file for every server, or one for all: 2 --remote, 3 --token-file/],
+      [['--remote', '127.0.0.2:9400', '--socket', '/tmp/x.sock', '--token-file', tok.file, 'status'], /give no --socket or --name with it/],
+      [['--token-file', tok.file, 'status'], /--token-file and --ca-certs go with --remote/],
+      [['--remote', 'nohostport', '--token-file', tok.file, 'status'], /"nohostport" is not HOST:PORT/],
+      [['--remote', '127.0.0.2:9400', '--remote', '127.0.0.3:9400', '--token-file', tok.file, 'watch'], /watch follows one server/],
+      [['--remote', '127.0.0.2:9400', '--token-file', tok.file, 'status', '--rolling'], /"status" takes no --rolling/],
+    ]
+    for (const [args, re] of cases) {
+      const r = await runCli(['ctl', ...args])
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.stderr.split('\n')[0]).toMatch(re)
+    }
+  })
+})
