@@ -42,7 +42,7 @@ describe('/healthz', () => {
     expect(head.status).toBe(200)
 
     expect((await ctl('stop-workers')).code).toBe(0)
-    const none = (await waitStatus('no-workers')).value
+    const none = (await waitStatus('no-workers')).value!
     expect(none.code).toBe(503)
     expect(none.body.reason).toMatch(/no worker/)
 
@@ -56,7 +56,7 @@ describe('/healthz', () => {
     writeFileSync(join(dir, 'crash'), '')
     const [pid] = (JSON.parse((await ctl('workers', '--json')).stdout) as { pid: number; state: string }[]).filter((w) => w.state === 'ready').map((w) => w.pid)
     expect((await ctl('kill', String(pid))).code).toBe(0)
-    const errored = (await waitStatus('errored', 30_000)).value
+    const errored = (await waitStatus('errored', 30_000)).value!
     expect(errored.code).toBe(503)
     expect(errored.body.reason).toMatch(/keep failing/)
 
