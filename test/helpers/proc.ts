@@ -186,9 +186,9 @@ export interface Reply {
   body: string
 }
 
-export function get(port: number, path: string, opts: { agent?: http.Agent | false; headers?: Record<string, string>; timeoutMs?: number; method?: string; body?: string | Buffer } = {}): Promise<Reply> {
+export function get(port: number, path: string, opts: { agent?: http.Agent | false; headers?: Record<string, string>; timeoutMs?: number; method?: string; body?: string | Buffer; host?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: opts.headers }, (res) => {
+    const req = http.request({ host: opts.host ?? '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: opts.headers }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d) => (body += d))
@@ -202,13 +202,13 @@ export function get(port: number, path: string, opts: { agent?: http.Agent | fal
 }
 
 /** A steady closed-loop load: `concurrency` loops of GET path until stop(); counts every outcome. */
-export function steadyLoad(port: number, path: string, concurrency: number, agent?: http.Agent) {
+export function steadyLoad(port: number, path: string, concurrency: number, agent?: http.Agent, host?: string) {
   let running = true
   const result = { ok: 0, failed: 0, errors: [] as string[] }
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
       try {
-        const r = await get(port, path, { agent: agent ?? false })
+        const r = await get(port, path, { agent: agent ?? false, host })
         if (r.status >= 200 && r.status < 400) result.ok++
         else {
           result.failed++

@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { resolve as resolvePath } from 'node:path'
 import { PaddockError } from '../errors.js'
 import { SETTINGS, SETTINGS_BY_NAME, HOOK_NAMES, defaultValue, type HookName, type SettingSpec } from './settings.js'
-import { coerceSetting, describe } from './validate.js'
+import { checkControlEndpoint, coerceSetting, describe } from './validate.js'
 import { findDefaultConfig, loadConfigFile } from './file.js'
 import type { SettingInfo, WorkerClassName } from '../../shared/protocol.js'
 import { canonicalWorkerClass, isWorkerClassInput } from '../../shared/worker-classes.js'
@@ -129,6 +129,7 @@ export async function resolveConfig(argv: string[], opts: { cwd?: string; env?: 
     if (layer.app) app = layer.app
   }
   normalize(settings)
+  checkControlEndpoint(settings)
   const action = cli.flags.has('help') ? 'help' : cli.flags.has('version') ? 'version' : cli.flags.has('check-config') ? 'check' : cli.flags.has('print-config') ? 'print' : 'serve'
   return { settings, sources, app, configFile, hooks, action, argv }
 }

@@ -71,3 +71,41 @@ export function specFor(name: string): SettingSpec {
   if (!spec) throw new PaddockError('PADDOCK_ERR_UNKNOWN_SETTING', `unknown setting "${name}"`)
   return spec
 }
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h)
+}
+
+/**
+ * The TCP control endpoint's settings taken together, before anything starts: it needs a
+ * token file; TLS needs both halves; a non-loopback address without TLS would carry the token
+ * and every command in clear, so it is refused; and it never shares a port with the app.
+ */
+export function checkControlEndpoint(settings: Record<string, unknown>): void {
+  const bind = settings.control_bind as string | null | undefined
+  const tlsFlags = ['control_token_file', 'control_certfile', 'control_keyfile', 'control_ca_certs'] as const
+  if (!bind) {
+    const stray = tlsFlags.find((f) => settings[f])
+    if (stray) throw new PaddockError('PADDOCK_ERR_CONFIG', `--${specFor(stray).flag} has no effect without --control-bind HOST:PORT`)
+    return
+  }
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d+)$/.exec(bind.trim())
+  if (!m || Number(m[2]) > 65535) throw new PaddockError('PADDOCK_ERR_CONFIG', `invalid value for --control-bind: "${bind}": expected HOST:PORT or [IPv6]:PORT`)
+  const host = m[1]!
+  const port = Number(m[2])
+  if (!settings.control_token_file) throw new PaddockError('PADDOCK_ERR_CONFIG', '--control-bind needs --control-token-file FILE: the TCP control endpoint only serves clients that present its token')
+  if (Boolean(settings.control_certfile) !== Boolean(settings.control_keyfile)) throw new PaddockError('PADDOCK_ERR_CONFIG', 'TLS for the control endpoint needs both --control-certfile and --control-keyfile')
+  if (settings.control_ca_certs && !settings.control_certfile) throw new PaddockError('PADDOCK_ERR_CONFIG', '--control-ca-certs (client certificates) needs TLS: add --control-certfile and --control-keyfile')
+  if (!isLoopbackHost(host) && !settings.control_certfile) {
+    throw new PaddockError('PADDOCK_ERR_CONFIG', `--control-bind ${bind} is reachable from other machines but has no TLS: the token and every command would cross the network in clear; add --control-certfile and --control-keyfile, or bind 127.0.0.1 and tunnel to it (docs/fleet.md)`)
+  }
+  const appBinds = (settings.bind as string[] | undefined) ?? []
+  for (const b of appBinds) {
+    const am = /:(\d+)$/.exec(b)
+    if (!b.startsWith('unix:') && !b.startsWith('fd://') && am && Number(am[1]) === port && port !== 0) {
+      throw new PaddockError('PADDOCK_ERR_CONFIG', `--control-bind ${bind} uses the port of the app's --bind ${b}: the control endpoint never serves on the application's port; pick another port`)
+    }
+  }
+}

@@ -120,3 +120,61 @@ describe('dashboard --attach relay', () => {
     expect(bad.closeCode).toBe(4401)
   })
 })
+
+describe('/fleet relay to remote TCP control endpoints', () => {
+  async function remote() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-fleet-ws-'))
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }))
+    fs.writeFileSync(path.join(dir, 'token'), 'remote-token-0123456789\n')
+    const control = new ControlServer(fakeArbiter(9999), { rateHz: 10 })
+    cleanup.push(() => control.close())
+    const { startTcpEndpoint } = await import('../../../src/server/control/tcp-endpoint.js')
+    const warnings: string[] = []
+    const ep = await startTcpEndpoint(control, { bind: '127.0.0.2:0', tokenFile: path.join(dir, 'token'), log: { warning: (m) => warnings.push(m), info: () => {} } })
+    cleanup.push(() => ep.close())
+    return { ep, warnings }
+  }
+
+  function fleetWs(web: WebServer, open: unknown, origin = `http://127.0.0.1:${web.port}`) {
+    return new Promise<{ refused?: number; closeCode?: number; frames: any[] }>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${web.port}/fleet`, { headers: { host: `127.0.0.1:${web.port}` }, origin })
+      cleanup.push(() => ws.terminate())
+      const frames: any[] = []
+      ws.on('unexpected-response', (_req, res) => resolve({ refused: res.statusCode, frames }))
+      ws.on('error', () => {})
+      ws.on('open', () => {
+        ws.send(JSON.stringify(open))
+        ws.send(JSON.stringify({ type: 'hello', protocol: 1, client: 'test' }))
+      })
+      ws.on('message', (d) => {
+        frames.push(JSON.parse(String(d)))
+        if (frames[0]?.type === 'welcome') resolve({ frames })
+      })
+      ws.on('close', (code) => resolve({ closeCode: code, frames }))
+    })
+  }
+
+  it('relays to a remote endpoint with its token given in the first message, never in the URL', async () => {
+    const web = await setup()
+    const { ep } = await remote()
+    const r = await fleetWs(web, { type: 'fleet.open', token: web.token, address: ep.address, remoteToken: 'remote-token-0123456789' })
+    expect(r.frames[0].type).toBe('welcome')
+    // the remote's snapshot, not this dashboard's
+    expect(r.frames[0].snapshot.listeners[0].port).toBe(9999)
+  })
+
+  it('refuses a wrong dashboard token, a foreign Origin, and passes the remote refusal on', async () => {
+    const web = await setup()
+    const { ep, warnings } = await remote()
+    const noDash = await fleetWs(web, { type: 'fleet.open', token: 'nope', address: ep.address, remoteToken: 'remote-token-0123456789' })
+    expect(noDash.closeCode).toBe(4401)
+    expect(noDash.frames[0].error.code).toBe('PADDOCK_ERR_AUTH')
+    const foreign = await fleetWs(web, { type: 'fleet.open', token: web.token, address: ep.address, remoteToken: 'x' }, 'http://evil.example')
+    expect(foreign.refused).toBe(403)
+    const wrongRemote = await fleetWs(web, { type: 'fleet.open', token: web.token, address: ep.address, remoteToken: 'wrong-remote-token-000' })
+    expect(wrongRemote.frames[0]).toMatchObject({ type: 'error', error: { code: 'PADDOCK_ERR_AUTH' } })
+    expect(wrongRemote.closeCode).toBe(4502)
+    expect(warnings.join('\n')).toMatch(/refused 127\.0\.0\.1: wrong token/)
+    expect(warnings.join('\n')).not.toContain('wrong-remote-token-000')
+  })
+})

@@ -1,0 +1,80 @@
+/**
+ * Client side of the TCP control endpoint, for `paddock ctl --remote` and the dashboard's
+ * relay: parse an address, connect (TLS when it says `tls://` or a CA bundle is given), and
+ * find the token. The token goes in the hello frame, never in an address or a log line.
+ */
+import fs from 'node:fs'
+import net from 'node:net'
+import tls from 'node:tls'
+
+export interface RemoteTarget {
+  host: string
+  port: number
+  tls: boolean
+  /** as the user wrote it, for messages */
+  label: string
+}
+
+export interface RemoteCredentials {
+  token: string
+  /** PEM CA bundle to verify the server's certificate with (default: Node's CA store) */
+  ca?: string | Buffer
+  /** client certificate and key, for an endpoint started with --control-ca-certs */
+  cert?: string | Buffer
+  key?: string | Buffer
+}
+
+export function parseRemote(address: string, forceTls = false): RemoteTarget {
+  const raw = address.trim()
+  const withTls = raw.startsWith('tls://')
+  const rest = withTls ? raw.slice(6) : raw.replace(/^tcp:\/\//, '')
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]/]+):(\d{1,5})$/.exec(rest)
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`"${address}" is not HOST:PORT (or tls://HOST:PORT)`)
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]), tls: withTls || forceTls, label: raw }
+}
+
+/** The token in a file, as the server reads its own: surrounding whitespace ignored. */
+export function readTokenFile(file: string): string {
+  const token = fs.readFileSync(file, 'utf8').trim()
+  if (!token) throw new Error(`the token file ${file} is empty`)
+  return token
+}
+
+const CONNECT_TIMEOUT_MS = 10_000
+
+export function connectRemote(target: RemoteTarget, creds: Omit<RemoteCredentials, 'token'> = {}): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = target.tls
+      ? tls.connect({
+          host: target.host,
+          port: target.port,
+          ca: creds.ca,
+          cert: creds.cert,
+          key: creds.key,
+          // SNI takes names only
+          servername: net.isIP(target.host) ? undefined : target.host,
+          minVersion: 'TLSv1.2',
+        })
+      : net.connect({ host: target.host, port: target.port })
+    const timer = setTimeout(() => sock.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS)
+    sock.once(target.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer)
+      sock.off('error', onError)
+      resolve(sock)
+    })
+    const onError = (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer)
+      reject(err)
+    }
+    sock.once('error', onError)
+  })
+}
+
+/** One line for a failed connection: the cause a person can act on. */
+export function describeConnectError(target: RemoteTarget, err: NodeJS.ErrnoException): string {
+  const code = err.code ?? ''
+  if (code === 'ECONNREFUSED') return `cannot connect to ${target.label}: connection refused (is paddock running there with --control-bind?)`
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot connect to ${target.label}: unknown host ${target.host}`
+  if (/CERT|SELF_SIGNED|ERR_TLS|UNABLE_TO/.test(code)) return `cannot connect to ${target.label}: the server's TLS certificate is not trusted (${code}); pass the CA that signed it with --ca-certs FILE`
+  return `cannot connect to ${target.label}: ${err.message}`
+}

@@ -1,0 +1,111 @@
+/**
+ * The TCP control endpoint (--control-bind) of real servers on 127.0.0.2 / 127.0.0.3:
+ * token checks, refusal logging and limiting, TLS with a test CA, mutual TLS, and the
+ * settings refused at start.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import tls from 'node:tls'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEMO, runCli, stopAll } from '../../helpers/proc.js'
+import { startFleetServer, tokenFile } from '../../helpers/fleet.js'
+import { makeTestCa } from '../../helpers/tls.js'
+import { encodeFrame, FrameDecoder } from '../../../src/server/control/framing.js'
+
+afterEach(stopAll)
+
+/** hello over a TLS socket by hand; resolves with the first frame the server answers */
+function tlsHello(port: number, host: string, opts: tls.ConnectionOptions, token: string): Promise<{ type: string; error?: { code: string } }> {
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ host, port, ...opts }, () => sock.write(encodeFrame({ type: 'hello', protocol: 1, client: 'test', token })))
+    const dec = new FrameDecoder()
+    sock.on('data', (c) => {
+      const [f] = dec.push(c) as { type: string }[]
+      if (f) {
+        sock.destroy()
+        resolve(f)
+      }
+    })
+    sock.on('error', reject)
+    sock.on('close', () => reject(new Error('closed without an answer')))
+  })
+}
+
+describe('TCP control endpoint', () => {
+  it('serves ctl with the right token, refuses a wrong one with one logged line, and never logs the token', async () => {
+    const a = await startFleetServer('127.0.0.2', DEMO, { workers: 1 })
+    const ok = await runCli(['ctl', '--remote', a.control, '--token-file', a.tokenFile, 'workers', '--json'])
+    expect(ok.stderr).toBe('')
+    expect(ok.code).toBe(0)
+    expect(JSON.parse(ok.stdout)).toHaveLength(1)
+
+    const wrong = tokenFile()
+    const bad = await runCli(['ctl', '--remote', a.control, '--token-file', wrong.file, 'status'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+    expect(bad.stderr).toMatch(/missing or wrong control token/)
+    await a.paddock.waitFor(/control endpoint: refused 127\.0\.0\.1: wrong token/)
+    expect(a.paddock.output()).not.toContain(wrong.token)
+    expect(a.paddock.output()).not.toContain(a.token)
+  })
+
+  it('drops an address that was refused five times, without reading its token', async () => {
+    const a = await startFleetServer('127.0.0.3', DEMO, { workers: 1 })
+    const wrong = tokenFile()
+    for (let i = 0; i < 5; i++) {
+      const r = await runCli(['ctl', '--remote', a.control, '--token-file', wrong.file, 'status'])
+      expect(r.stderr).toMatch(/wrong control token/)
+    }
+    await a.paddock.waitFor(/127\.0\.0\.1 was refused 5 times: its connections are dropped unread for \d+ s/)
+    // now even the right token is not read: the connection closes before any answer
+    const r = await runCli(['ctl', '--remote', a.control, '--token-file', a.tokenFile, 'status'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/closed the connection/)
+    // five lines for five attempts plus one for the block; the sixth attempt is not logged
+    expect(a.paddock.output().match(/control endpoint: refused/g)).toHaveLength(5)
+  })
+
+  it('speaks TLS with a certificate from a test CA, and requires client certificates with --control-ca-certs', async () => {
+    const ca = makeTestCa(['127.0.0.2', '127.0.0.3'])
+    const a = await startFleetServer('127.0.0.2', DEMO, { workers: 1, extra: ['--control-certfile', ca.serverCert, '--control-keyfile', ca.serverKey] })
+    expect(a.control).toMatch(/^tls:\/\/127\.0\.0\.2:\d+$/)
+    const ok = await runCli(['ctl', '--remote', a.control, '--token-file', a.tokenFile, '--ca-certs', ca.ca, 'status'])
+    expect(ok.stderr).toBe('')
+    expect(ok.stdout).toMatch(/workers 1\/1/)
+    // without the CA the client does not trust the server, and says how to fix it
+    const untrusted = await runCli(['ctl', '--remote', a.control, '--token-file', a.tokenFile, 'status'])
+    expect(untrusted.code).toBe(1)
+    expect(untrusted.stderr).toMatch(/not trusted .*--ca-certs/)
+
+    const b = await startFleetServer('127.0.0.3', DEMO, {
+      workers: 1,
+      extra: ['--control-certfile', ca.serverCert, '--control-keyfile', ca.serverKey, '--control-ca-certs', ca.ca],
+    })
+    const port = Number(b.control.split(':').pop())
+    const withCert = await tlsHello(port, '127.0.0.3', { ca: readFileSync(ca.ca), cert: readFileSync(ca.clientCert), key: readFileSync(ca.clientKey) }, b.token)
+    expect(withCert.type).toBe('welcome')
+    const noCert = await runCli(['ctl', '--remote', b.control, '--token-file', b.tokenFile, '--ca-certs', ca.ca, 'status'])
+    expect(noCert.code).toBe(1)
+    await b.paddock.waitFor(/control endpoint: refused 127\.0\.0\.1: TLS handshake failed/)
+  })
+
+  it('refuses at start, with one line and exit 2: a plain non-loopback bind, no token file, the app port', async () => {
+    const tok = tokenFile()
+    const plain = await runCli(['-b', '127.0.0.1:0', '--no-control-socket', '--control-bind', '0.0.0.0:0', '--control-token-file', tok.file, DEMO])
+    expect(plain.code).toBe(2)
+    expect(plain.stderr.trim().split('\n')).toHaveLength(1)
+    expect(plain.stderr).toMatch(/^paddock: --control-bind 0\.0\.0\.0:0 is reachable from other machines but has no TLS/)
+
+    const noToken = await runCli(['-b', '127.0.0.1:0', '--no-control-socket', '--control-bind', '127.0.0.2:0', DEMO])
+    expect(noToken.code).toBe(2)
+    expect(noToken.stderr).toMatch(/needs --control-token-file/)
+
+    const samePort = await runCli(['-b', '127.0.0.2:18531', '--no-control-socket', '--control-bind', '127.0.0.2:18531', '--control-token-file', tok.file, DEMO])
+    expect(samePort.code).toBe(2)
+    expect(samePort.stderr).toMatch(/never serves on the application's port/)
+
+    writeFileSync(tok.file, 'short\n')
+    const weak = await runCli(['-b', '127.0.0.2:0', '--no-control-socket', '--control-bind', '127.0.0.2:0', '--control-token-file', tok.file, DEMO])
+    expect(weak.code).toBe(2)
+    expect(weak.stderr).toMatch(/at least 16/)
+  })
+})
