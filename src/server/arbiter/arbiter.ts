@@ -35,7 +35,7 @@ import { LiveConfig } from './live-config.js'
 import { createWorkerRecord, forked, workerSnapshot, type WorkerRecord } from './worker-record.js'
 import { RateWindow } from './rates.js'
 import { Balancer, balanceFigures } from './balance.js'
-import { BOOT_BACKOFF, BootBackoff, crashLoopExit, nextBootDelay } from './backoff.js'
+import { BootBackoff, backoffPolicy, crashLoopExit, nextBootDelay } from './backoff.js'
 import { Watchdog } from './watchdog.js'
 import { RollingReload } from './reload.js'
 import { WorkerTarget } from './scaling.js'
@@ -517,7 +517,8 @@ export class Arbiter implements ArbiterApi {
       this.firstReady = null
       return
     }
-    const delay = nextBootDelay(failures)
+    const policy = backoffPolicy(this.config.settings)
+    const delay = nextBootDelay(failures, policy)
     if (delay === 'errored') {
       this.lastError = `workers keep failing (${failures} times in a row), no more respawns until a reload: ${reason}`
       this.log.critical(this.lastError)
@@ -528,7 +529,7 @@ export class Arbiter implements ArbiterApi {
     }
     this.backoff.waitUntil(Date.now() + delay)
     const what = upMs === undefined ? 'Worker boot failure' : `Worker died ${(upMs / 1000).toFixed(1)} s after it was ready, counted as a crash`
-    this.log.warning(`${what} ${failures}/${BOOT_BACKOFF.maxFailures} in a row; next spawn in ${delay} ms`)
+    this.log.warning(`${what} ${failures}/${policy.maxFailures} in a row; next spawn in ${delay} ms`)
   }
 
   private async doStop(mode: StopMode): Promise<void> {
