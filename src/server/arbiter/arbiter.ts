@@ -87,7 +87,7 @@ export class Arbiter implements ArbiterApi {
   constructor(config: ResolvedConfig, private readonly options: ArbiterOptions = {}) {
     this.liveConfig = new LiveConfig(config, (event) => this.emit(event))
     this.target = new WorkerTarget(Number(config.settings.workers), (count, old) => this.hook('nworkers_changed', this, count, old))
-    this.log = options.log ?? new ErrorLog(config.settings.errorlog as string, config.settings.loglevel as never)
+    this.log = options.log ?? new ErrorLog(config.settings.errorlog as string, config.settings.loglevel as never, config.settings.log_format === 'json' ? 'json' : 'text')
     this.log.onLine((level, message, pid) => this.emit({ type: 'log', at: Date.now(), stream: 'error', level, pid, message }))
     this.watchdog = new Watchdog(
       {

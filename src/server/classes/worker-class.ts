@@ -37,7 +37,7 @@ export interface ReportedTraits extends WorkerTraits {
 }
 
 /** The per-request parts of the HTTP edge that the runtime owns: hooks, access log, drain, shed. */
-export type EdgeReactions = Pick<HttpServerOptions, 'onRequestStart' | 'onRequestEnd' | 'onAppError' | 'countBytes' | 'isDraining' | 'shed' | 'hooks' | 'onHookError'>
+export type EdgeReactions = Pick<HttpServerOptions, 'onRequestStart' | 'onRequestEnd' | 'onAppError' | 'countBytes' | 'isDraining' | 'shed' | 'hooks' | 'onHookError' | 'onRejected'>
 
 /** What the runtime hands a class at boot. */
 export interface ClassContext {

@@ -8,14 +8,13 @@
  */
 import net from 'node:net'
 import type http from 'node:http'
-import { openSync, writeSync, closeSync } from 'node:fs'
 import { WORKER_ENV, type MasterMessage, type WorkerBootInfo, type WorkerMessage } from './ipc.js'
 import { WorkerCounters, type ActiveRequest } from '../accounting/counters.js'
 import { workerClass, type WorkerClass } from '../classes/index.js'
 import type { BootedClass } from '../classes/worker-class.js'
 import { trackConnections, type ConnectionTracking } from '../classes/accept.js'
 import { endUpgraded } from '../classes/drain.js'
-import { formatAccessLog } from '../log/access.js'
+import { AccessLog } from './access-log.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
 import type { LogLevel } from '../../shared/protocol.js'
@@ -49,13 +48,8 @@ let announcedSinceBeat = false
 let shedding = 0
 
 // -------------------------------------------------------------- access log
-let accessFd: number | null = null
-function openAccessLog(): void {
-  const target = settings.accesslog as string | null
-  if (accessFd !== null && accessFd > 2) closeSync(accessFd)
-  accessFd = !target ? null : target === '-' ? 1 : openSync(target, 'a')
-}
-const accessFormat = String(settings.access_log_format)
+const accessLog = new AccessLog(settings)
+const openAccessLog = () => accessLog.reopen()
 
 // -------------------------------------------------------------- lifecycle
 function workerApi() {
@@ -98,6 +92,7 @@ async function boot(): Promise<void> {
       onAppError: (err, req) => log('error', `error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`),
       onRequestStart: requestStarted,
       onRequestEnd: requestEnded,
+      onRejected: (socket, status, rawHead) => accessLog.rejected(socket, status, rawHead),
     },
   })
   runHook('post_worker_init', workerApi())
@@ -133,7 +128,7 @@ function requestStarted(ref: ActiveRequest): void {
 }
 
 function requestEnded(ref: ActiveRequest, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void {
-  if (accessFd !== null) writeAccess(ref.startedAt, req, res, bytes)
+  if (accessLog.on) accessLog.request(ref.startedAt, req, res, bytes)
   if (maxRequests > 0 && counters.requests >= maxRequests && !retireAsked) {
     retireAsked = true
     send({ t: 'retire', requests: counters.requests })
@@ -144,27 +139,6 @@ function requestEnded(ref: ActiveRequest, req: http.IncomingMessage, res: http.S
 let maxRequests = Number(settings.max_requests ?? 0)
 if (maxRequests > 0) maxRequests += Math.floor(Math.random() * (Number(settings.max_requests_jitter ?? 0) + 1))
 let retireAsked = false
-
-function writeAccess(startedAt: number, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void {
-  const line = formatAccessLog(accessFormat, {
-    remoteAddress: req.socket.remoteAddress ?? '-',
-    method: req.method ?? '-',
-    url: req.url ?? '-',
-    httpVersion: req.httpVersion,
-    status: res.statusCode,
-    bytes,
-    durationMs: Date.now() - startedAt,
-    pid: process.pid,
-    at: new Date(startedAt),
-    requestHeaders: req.headers,
-    responseHeaders: res.getHeaders(),
-  })
-  try {
-    writeSync(accessFd!, line + '\n')
-  } catch {
-    // a full disk must not fail the request
-  }
-}
 
 function heartbeat(): void {
   lastBeat = Date.now()
