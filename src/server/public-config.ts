@@ -15,7 +15,7 @@ type Spec = SettingsTable[number]
 type ValueOf<S extends Spec> = S['type'] extends 'bool'
   ? boolean
   : S['type'] extends 'int' | 'number'
-    ? number
+    ? S extends { words: readonly (infer W extends string)[] } ? number | W : number
     : S['type'] extends 'list'
       ? string | readonly string[]
       : S extends { choices: readonly (infer C extends string)[] }

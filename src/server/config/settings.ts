@@ -22,6 +22,8 @@ export interface SettingSpec {
   /** For ints / numbers. */
   min?: number
   choices?: readonly string[]
+  /** Words a number setting also takes, resolved when the value is read (workers: 'max'). */
+  words?: readonly string[]
   /** A boolean flag that has a --no-x form. */
   negatable?: boolean
   /** Value placeholder shown in --help. */
@@ -36,7 +38,7 @@ const TABLE = [
   { name: 'config', flag: 'config', short: 'c', type: 'string', default: null, apply: 'restart', section: 'server', meta: 'FILE', description: 'Config file (JS, MJS or TS). Default: ./paddock.config.{js,mjs,ts} when present.' },
   { name: 'bind', flag: 'bind', short: 'b', type: 'list', default: () => (env.PORT ? [`0.0.0.0:${env.PORT}`] : ['127.0.0.1:8000']), apply: 'reload', section: 'server', meta: 'ADDRESS', description: 'Address to listen on, repeatable: HOST:PORT, [::1]:PORT, unix:PATH, fd://N. Default 127.0.0.1:8000, or 0.0.0.0:$PORT when PORT is set.' },
   { name: 'backlog', flag: 'backlog', type: 'int', default: 2048, min: 1, apply: 'restart', section: 'server', meta: 'INT', description: 'Maximum number of pending connections in the kernel listen queue.' },
-  { name: 'workers', flag: 'workers', short: 'w', type: 'int', default: () => Number(env.WEB_CONCURRENCY ?? 1) || 1, min: 1, apply: 'live', section: 'workers', meta: 'INT', description: 'Number of worker processes. Default 1, or $WEB_CONCURRENCY.' },
+  { name: 'workers', flag: 'workers', short: 'w', type: 'int', default: () => Number(env.WEB_CONCURRENCY ?? 1) || 1, min: 1, words: ['max'], apply: 'live', section: 'workers', meta: 'INT|max', description: 'Number of worker processes. max: one per CPU this process may use (os.availableParallelism() lowered by a cgroup CPU quota, as in a Kubernetes pod with a CPU limit). Default 1, or $WEB_CONCURRENCY.' },
   { name: 'worker_class', flag: 'worker-class', short: 'k', type: 'string', default: 'sync', choices: WORKER_CLASS_INPUTS, apply: 'reload', section: 'workers', meta: 'CLASS', description: 'sync (one request at a time per process), gthread (a pool of threads per process), async (one event loop, many connections; gevent and eventlet are aliases), native (the app brings its own http.Server).' },
   { name: 'threads', flag: 'threads', type: 'int', default: 1, min: 1, apply: 'reload', section: 'workers', meta: 'INT', description: 'Threads per worker for gthread. sync with threads > 1 means gthread.' },
   { name: 'worker_connections', flag: 'worker-connections', type: 'int', default: 1000, min: 1, apply: 'reload', section: 'workers', meta: 'INT', description: 'Maximum simultaneous connections per async worker; the rest wait in the backlog for other workers.' },

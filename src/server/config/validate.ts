@@ -1,6 +1,13 @@
 import { PaddockError } from '../errors.js'
 import { allowListEntries } from '../http/proxy.js'
 import { SETTINGS_BY_NAME, type SettingSpec } from './settings.js'
+import { usableCpus } from '../platform/cpus.js'
+
+/** What a word a number setting takes stands for (settings.ts `words`). */
+function wordValue(spec: SettingSpec, word: string): number {
+  if (spec.name === 'workers' && word === 'max') return usableCpus().count
+  throw new PaddockError('PADDOCK_ERR_CONFIG', `${describe(spec)}: no meaning for "${word}"`)
+}
 
 /** Coerce a raw value (string from argv / env, or any JS value from a config file) and check it. */
 export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): unknown {
@@ -10,6 +17,7 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
   switch (spec.type) {
     case 'int':
     case 'number': {
+      if (typeof raw === 'string' && spec.words?.includes(raw.trim())) return wordValue(spec, raw.trim())
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN
       if (!Number.isFinite(n)) throw bad('not a number')
       if (spec.type === 'int' && !Number.isInteger(n)) throw bad('not a whole number')
