@@ -36,6 +36,8 @@ export interface WorkerInfo {
   pid: number
   /** the arbiter's number for this worker (stable across its life, not reused) */
   id: number
+  /** PADDOCK_WORKER_ID: 0..N-1, taken over by the worker's replacement */
+  slot: number
   generation: number
   workerClass: WorkerClassName
   /** the settings the worker runs with */

@@ -32,6 +32,12 @@ describe('WorkerCard', () => {
     expect(w.find('[data-testid=conn-gauge]').exists()).toBe(false)
   })
 
+  it('shows the worker\'s slot (PADDOCK_WORKER_ID)', () => {
+    const w = mount(WorkerCard, { props: { now: 5000, current: true, worker: worker({ slot: 3 }) }, ...opts() })
+    expect(w.find('[data-testid=worker-slot]').text()).toBe('#3')
+    expect(w.find('[data-testid=worker-slot]').attributes('title')).toBe('PADDOCK_WORKER_ID=3')
+  })
+
   it('shows an async worker\'s connections against its cap, and the request it is running', () => {
     const w = mount(WorkerCard, {
       props: { now: 5000, current: true, worker: worker({ workerClass: 'async', connections: 250, workerConnections: 1000, oldestRequest: { method: 'GET', url: '/io?ms=100', startedAt: 4900 } }) },

@@ -39,6 +39,7 @@ import { BootBackoff, backoffPolicy, crashLoopExit, nextBootDelay } from './back
 import { Watchdog } from './watchdog.js'
 import { RollingReload } from './reload.js'
 import { WorkerTarget } from './scaling.js'
+import { freeSlot, surplus } from './slots.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import type { ResolvedConfig } from '../config/resolve.js'
@@ -389,10 +390,8 @@ export class Arbiter implements ArbiterApi {
       const n = this.backoff.failures > 0 ? 1 : target - serving.length
       for (let i = 0; i < n; i++) this.spawn()
     } else if (serving.length > target) {
-      const extra = serving
-        .filter((w) => w.state === 'ready' || w.state === 'booting' || w.state === 'spawning')
-        .sort((a, b) => a.spawnedAt - b.spawnedAt)
-        .slice(0, serving.length - target)
+      const candidates = serving.filter((w) => w.state === 'ready' || w.state === 'booting' || w.state === 'spawning')
+      const extra = surplus(candidates, serving.length - target)
       for (const w of extra) void this.drain(w, 'TTOU: fewer workers')
     }
   }
@@ -400,14 +399,14 @@ export class Arbiter implements ArbiterApi {
   private spawn(): WorkerRecord {
     const generation = this.reloads.generation
     const workerClass = this.workerClass()
-    const w = createWorkerRecord({ id: this.nextId++, generation, workerClass })
+    const w = createWorkerRecord({ id: this.nextId++, generation, workerClass, slot: freeSlot(this.serving()) })
     this.hook('pre_fork', this, w)
     const child = forkWorker(this.workerEntry, w, this.config, this.listeners, this.options.execArgv ?? [])
     forked(w, child)
     this.counters.workersSpawned++
     if (w.pid > 0) this.workers.set(w.pid, w)
     this.emit({ type: 'worker.spawned', at: Date.now(), pid: w.pid, generation: w.generation, workerClass })
-    this.log.info(`Booting worker with pid: ${w.pid} (generation ${w.generation}, ${workerClass})`)
+    this.log.info(`Booting worker with pid: ${w.pid} (slot ${w.slot}, generation ${w.generation}, ${workerClass})`)
     child.on('message', (m: WorkerMessage) => this.onWorkerMessage(w, m))
     child.on('exit', (code, signal) => this.onWorkerExit(w, code, signal))
     child.on('error', (err) => this.log.error(`worker ${w.pid}: ${err.message}`))

@@ -17,7 +17,7 @@ const FIRST_LISTENER_FD = 4
 /** Fork a worker with its boot info in the environment and the listening sockets as fds 4.. */
 export function forkWorker(
   entry: string,
-  w: { id: number; generation: number; workerClass: WorkerClassName },
+  w: { id: number; generation: number; workerClass: WorkerClassName; slot: number },
   config: ResolvedConfig,
   listeners: BoundListener[],
   execArgv: string[],
@@ -25,6 +25,7 @@ export function forkWorker(
   const s = config.settings
   const info: WorkerBootInfo = {
     id: w.id,
+    slot: w.slot,
     generation: w.generation,
     workerClass: w.workerClass,
     listeners: listeners.map((l, i) => ({ fd: FIRST_LISTENER_FD + i, kind: l.snapshot.kind, bind: l.spec.bind })),
@@ -33,7 +34,7 @@ export function forkWorker(
     heartbeatMs: HEARTBEAT_MS,
     masterPid: process.pid,
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: JSON.stringify(info), PADDOCK_WORKER_CLASS: w.workerClass, PADDOCK_GENERATION: String(w.generation) }
+  const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: JSON.stringify(info), PADDOCK_WORKER_CLASS: w.workerClass, PADDOCK_GENERATION: String(w.generation), PADDOCK_WORKER_ID: String(w.slot) }
   for (const kv of (s.raw_env as string[]) ?? []) {
     const i = kv.indexOf('=')
     env[kv.slice(0, i)] = kv.slice(i + 1)

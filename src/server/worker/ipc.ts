@@ -29,6 +29,8 @@ export interface ListenerFd {
 export interface WorkerBootInfo {
   /** Arbiter's small id for this worker (age order). */
   id: number
+  /** 0..N-1, kept by a replacement: PADDOCK_WORKER_ID */
+  slot: number
   generation: number
   workerClass: WorkerClassName
   listeners: ListenerFd[]

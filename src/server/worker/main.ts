@@ -53,7 +53,7 @@ const openAccessLog = () => accessLog.reopen()
 
 // -------------------------------------------------------------- lifecycle
 function workerApi() {
-  return { pid: process.pid, id: info.id, generation: info.generation, workerClass: info.workerClass, settings }
+  return { pid: process.pid, id: info.id, slot: info.slot, generation: info.generation, workerClass: info.workerClass, settings }
 }
 
 function runHook(name: string, ...args: unknown[]): void {
