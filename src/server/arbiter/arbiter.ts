@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url'
 import type { ArbiterApi, ArbiterOptions, ReexecOutcome, ReloadOutcome } from './api.js'
 import { bindAll, bindSpecs, listenerUrl, type BoundListener } from './binds.js'
 import { drain, forkWorker, sendTo, stopWorkers } from './worker-process.js'
-import { runHook } from './hooks.js'
+import { runBoundedHook, runHook } from './hooks.js'
 import { Reexec } from './reexec.js'
 import { Pidfile } from './pidfile.js'
 import { LiveConfig } from './live-config.js'
@@ -151,7 +151,7 @@ export class Arbiter implements ArbiterApi {
 
   /** Bind, spawn the first generation, resolve once one worker is ready. */
   async start(): Promise<void> {
-    this.hook('on_starting', this)
+    await this.awaitHook('on_starting', 'boot')
     this.listeners = await bindAll(bindSpecs(this.config.settings, this.options.inherited, this.log), this.binderEntry, this.options.execArgv)
     for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l)} (${process.pid})`)
     this.log.info(`Using worker: ${this.workerClass()}`)
@@ -160,7 +160,7 @@ export class Arbiter implements ArbiterApi {
     const ready = new Promise<void>((resolve, reject) => (this.firstReady = { resolve, reject }))
     this.tick()
     await ready
-    this.hook('when_ready', this)
+    await this.awaitHook('when_ready', 'boot')
   }
 
   snapshot(): ArbiterSnapshot {
@@ -320,6 +320,14 @@ export class Arbiter implements ArbiterApi {
 
   private hook(name: string, ...args: unknown[]): void {
     runHook(this.config.hooks, this.log, name, args)
+  }
+
+  /** the hooks the master waits for: on the way in within --boot-timeout, on the way out within --graceful-timeout */
+  private awaitHook(name: 'on_starting' | 'when_ready' | 'on_exit', way: 'boot' | 'graceful'): Promise<void> {
+    const bound = way === 'boot'
+      ? { ms: Number(this.config.settings.boot_timeout) * 1000, setting: '--boot-timeout' }
+      : { ms: this.graceMs(), setting: '--graceful-timeout' }
+    return runBoundedHook(this.config.hooks, this.log, name, [this], bound)
   }
 
   private applyConfig(fresh: ResolvedConfig): void {
@@ -542,6 +550,6 @@ export class Arbiter implements ArbiterApi {
     this.usr2.release()
     this.setState('stopped')
     this.log.info('Shutting down: Master')
-    this.hook('on_exit', this)
+    await this.awaitHook('on_exit', 'graceful')
   }
 }

@@ -75,4 +75,10 @@ export interface BootedClass {
   figures(stats: WorkerStats): WorkerStats
   /** Draining: close what it holds that no request uses. Called every 50 ms until the worker exits. */
   closeIdle(sockets: Set<Socket>): void
+  /**
+   * The app's own shutdown, once its last request has finished: the module's `close()`
+   * export (native: also a Fastify or NestJS instance's `close()`); gthread runs it in each
+   * thread, since each thread loaded its own copy of the app. Resolves to the errors raised.
+   */
+  closeApp(): Promise<string[]>
 }

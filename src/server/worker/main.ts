@@ -17,6 +17,7 @@ import { endUpgraded } from '../classes/drain.js'
 import { AccessLog } from './access-log.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
+import { runBounded, type Bound } from '../bounded-hook.js'
 import type { LogLevel } from '../../shared/protocol.js'
 
 // Master-only signals must never stop or kill a worker: without a handler SIGTTIN/SIGTTOU
@@ -56,14 +57,12 @@ function workerApi() {
   return { pid: process.pid, id: info.id, slot: info.slot, generation: info.generation, workerClass: info.workerClass, settings }
 }
 
-function runHook(name: string, ...args: unknown[]): void {
-  const hook = hooks[name]
-  if (!hook) return
-  try {
-    hook(...args)
-  } catch (err) {
-    log('error', `hook ${name} raised: ${describeError(err)}`)
-  }
+/** hooks on the way in may take --boot-timeout, those on the way out --graceful-timeout */
+const bootBound: Bound = { ms: Number(settings.boot_timeout ?? 60) * 1000, setting: '--boot-timeout' }
+const gracefulMsSetting = Number(settings.graceful_timeout ?? 30) * 1000
+
+function runHook(name: string, bound: Bound, ...args: unknown[]): Promise<void> {
+  return runBounded(`hook ${name}`, hooks[name], args, bound, log)
 }
 
 async function boot(): Promise<void> {
@@ -75,7 +74,7 @@ async function boot(): Promise<void> {
       log('warning', `worker could not load hooks from ${info.configFile}: ${describeError(err)}`)
     }
   }
-  runHook('post_fork', null, workerApi())
+  await runHook('post_fork', bootBound, null, workerApi())
   openAccessLog()
   const cls: WorkerClass = workerClass(info.workerClass)
   booted = await cls.boot({
@@ -95,7 +94,7 @@ async function boot(): Promise<void> {
       onRejected: (socket, status, rawHead) => accessLog.rejected(socket, status, rawHead),
     },
   })
-  runHook('post_worker_init', workerApi())
+  await runHook('post_worker_init', bootBound, workerApi())
   send({ t: 'booted' })
 
   const server = await booted.createServer()
@@ -152,11 +151,15 @@ function heartbeat(): void {
 
 // -------------------------------------------------------------- draining
 let drainDeadline: NodeJS.Timeout | null = null
+/** when the graceful period of a drain ends: the hooks and the app's close() on the way out share what is left of it */
+let gracefulUntil = 0
+let workerInt: Promise<void> = Promise.resolve()
 function drain(reason: string, gracefulMs: number): void {
   if (draining) return
   draining = true
+  gracefulUntil = Date.now() + gracefulMs
   log('debug', `draining (${reason}), ${counters.inFlight} requests in flight, ${tracking?.sockets.size ?? 0} connections open`)
-  runHook('worker_int', workerApi())
+  workerInt = runHook('worker_int', { ms: gracefulMs, setting: '--graceful-timeout' }, workerApi())
   for (const ln of listeners) ln.close()
   // Give up waiting after the graceful timeout: what still runs is cut off. Upgraded
   // connections still open then get a last word (endUpgraded), and a moment to send it.
@@ -181,16 +184,33 @@ function maybeExit(): void {
   if (draining && counters.inFlight === 0 && (tracking?.sockets.size ?? 0) === 0) exit(0, 'drained')
 }
 
+/**
+ * The way out, once the last request is done (or cut off): worker_int's end, the app's own
+ * close(), then worker_exit, all within what is left of the graceful period (at least half a
+ * second, inside the master's backstop of graceful timeout + 1 s).
+ */
 let exiting = false
 function exit(code: number, why: string): void {
   if (exiting) return
   exiting = true
   if (drainDeadline) clearTimeout(drainDeadline)
   log('debug', `exiting with code ${code}: ${why}`)
-  runHook('worker_exit', null, workerApi())
-  if (code === 0) send({ t: 'drained' })
-  // Let the IPC message flush before leaving.
-  setImmediate(() => process.exit(code))
+  const until = Math.max(gracefulUntil || Date.now() + gracefulMsSetting, Date.now() + 500)
+  const left = (): Bound => ({ ms: until - Date.now(), setting: '--graceful-timeout' })
+  void (async () => {
+    await Promise.race([workerInt, new Promise((r) => setTimeout(r, Math.max(0, left().ms)))])
+    if (booted) {
+      const app = booted
+      await runBounded('app close()', async () => {
+        const errors = await app.closeApp()
+        if (errors.length) throw new Error(errors.join('\n'))
+      }, [], left(), log)
+    }
+    await runHook('worker_exit', left(), null, workerApi())
+    if (code === 0) send({ t: 'drained' })
+    // Let the IPC message flush before leaving.
+    setImmediate(() => process.exit(code))
+  })()
 }
 
 // -------------------------------------------------------------- control
@@ -210,8 +230,8 @@ process.on('SIGINT', () => process.exit(0))
 process.on('SIGQUIT', () => process.exit(0))
 process.on('SIGUSR1', () => openAccessLog())
 process.on('SIGABRT', () => {
-  runHook('worker_abort', workerApi())
-  process.exit(134)
+  // the master kills it for good 1 s later: worker_abort gets that long
+  void runHook('worker_abort', { ms: 800, setting: 'the SIGKILL that follows SIGABRT' }, workerApi()).then(() => process.exit(134))
 })
 // The master is gone (even SIGKILLed): stop accepting and leave promptly so the port frees.
 // The IPC channel closing is the fast signal; a changed parent pid is the fallback.
