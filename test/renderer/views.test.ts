@@ -267,4 +267,13 @@ describe('SettingsView and EventsView', () => {
     await w.find('[data-testid=btn-pause]').trigger('click')
     expect(w.findAll('[data-testid=event-line]')).toHaveLength(2)
   })
+
+  it('the worker select shows only the chosen worker\'s log lines', async () => {
+    const w = mount(EventsView, opts())
+    for (const [pid, message] of [[41, 'hello from 41'], [42, 'hello from 42']] as const) m.push({ type: 'event', event: { type: 'log', at: 1, stream: 'error', level: 'info', pid, message } })
+    await flushPromises()
+    expect(w.findAll('[data-testid=log-worker] option').map((o) => o.text())).toEqual(['all', '41', '42'])
+    await w.find('[data-testid=log-worker]').setValue(w.findAll('[data-testid=log-worker] option')[2]!.element.value)
+    expect(w.findAll('[data-testid=log-line]').map((l) => l.text())).toEqual([expect.stringContaining('hello from 42')])
+  })
 })

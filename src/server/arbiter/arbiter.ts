@@ -40,6 +40,7 @@ import { Watchdog } from './watchdog.js'
 import { RollingReload } from './reload.js'
 import { WorkerTarget } from './scaling.js'
 import { freeSlot, surplus } from './slots.js'
+import { captureWorkerOutput } from './capture.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import type { ResolvedConfig } from '../config/resolve.js'
@@ -415,6 +416,7 @@ export class Arbiter implements ArbiterApi {
     if (w.pid > 0) this.workers.set(w.pid, w)
     this.emit({ type: 'worker.spawned', at: Date.now(), pid: w.pid, generation: w.generation, workerClass })
     this.log.info(`Booting worker with pid: ${w.pid} (slot ${w.slot}, generation ${w.generation}, ${workerClass})`)
+    captureWorkerOutput(child, (level, line) => this.log.log(level, line, w.pid))
     child.on('message', (m: WorkerMessage) => this.onWorkerMessage(w, m))
     child.on('exit', (code, signal) => this.onWorkerExit(w, code, signal))
     child.on('error', (err) => this.log.error(`worker ${w.pid}: ${err.message}`))

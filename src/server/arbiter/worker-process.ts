@@ -40,7 +40,8 @@ export function forkWorker(
     env[kv.slice(0, i)] = kv.slice(i + 1)
   }
   return fork(entry, [], {
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...listeners.map((l) => l.fd)],
+    // --capture-output: stdout and stderr come to the master through pipes (capture.ts)
+    stdio: s.capture_output ? ['inherit', 'pipe', 'pipe', 'ipc', ...listeners.map((l) => l.fd)] : ['inherit', 'inherit', 'inherit', 'ipc', ...listeners.map((l) => l.fd)],
     env,
     execArgv,
     cwd: s.chdir ? String(s.chdir) : undefined,
