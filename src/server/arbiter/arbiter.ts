@@ -41,6 +41,8 @@ import { RollingReload } from './reload.js'
 import { WorkerTarget } from './scaling.js'
 import { freeSlot, surplus } from './slots.js'
 import { captureWorkerOutput } from './capture.js'
+import { MemoryWatch } from './memory.js'
+import { parseSize } from '../platform/size.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import type { ResolvedConfig } from '../config/resolve.js'
@@ -85,6 +87,7 @@ export class Arbiter implements ArbiterApi {
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null
   private readonly pidfile: Pidfile
   private readonly usr2: Reexec
+  private readonly memory = new MemoryWatch((v) => this.retire(v.pid, v.reason))
 
   constructor(config: ResolvedConfig, private readonly options: ArbiterOptions = {}) {
     this.liveConfig = new LiveConfig(config, (event) => this.emit(event))
@@ -362,6 +365,7 @@ export class Arbiter implements ArbiterApi {
     if (this.state === 'stopped') return
     try {
       this.watchdog.check()
+      this.checkMemory()
       this.reconcile()
       this.reloads.check()
       this.balance()
@@ -475,6 +479,24 @@ export class Arbiter implements ArbiterApi {
         this.emit({ type: 'log', at: Date.now(), stream: 'access', level: 'info', pid: w.pid, message: m.line })
         break
     }
+  }
+
+  /** --max-worker-memory: sampled from the loop, only while set (memory.ts) */
+  private checkMemory(): void {
+    const limit = this.config.settings.max_worker_memory
+    if (!limit || this.stopping) return
+    const ready = this.live().filter((w) => w.state === 'ready' && !w.retiring)
+    this.memory.check(parseSize(String(limit)), ready.map((w) => w.pid))
+  }
+
+  /** Recycle a worker, replacement first (as max-requests does): its drain waits for the new one's ready. */
+  private retire(pid: number, reason: string): void {
+    const w = this.workers.get(pid)
+    if (!w || w.retiring || w.state !== 'ready') return
+    w.retiring = true
+    w.reason = reason
+    this.log.warning(`Worker ${pid} ${reason}: starting its replacement first`)
+    this.tick()
   }
 
   private drain(w: WorkerRecord, reason: string): Promise<void> {

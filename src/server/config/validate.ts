@@ -2,6 +2,7 @@ import { PaddockError } from '../errors.js'
 import { allowListEntries } from '../http/proxy.js'
 import { SETTINGS_BY_NAME, type SettingSpec } from './settings.js'
 import { usableCpus } from '../platform/cpus.js'
+import { parseSize } from '../platform/size.js'
 
 /** What a word a number setting takes stands for (settings.ts `words`). */
 function wordValue(spec: SettingSpec, word: string): number {
@@ -45,8 +46,17 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
       const s = String(raw)
       if (spec.choices && !spec.choices.includes(s)) throw bad(`expected one of ${spec.choices.join(', ')}`)
       if (spec.name === 'forwarded_allow_ips') checkAllowList(s, bad)
+      if (spec.name === 'max_worker_memory') checkSize(s, bad)
       return s
     }
+  }
+}
+
+function checkSize(value: string, bad: (why: string) => Error): void {
+  try {
+    parseSize(value)
+  } catch (err) {
+    throw bad((err as Error).message)
   }
 }
 
