@@ -43,6 +43,7 @@ import { freeSlot, surplus } from './slots.js'
 import { captureWorkerOutput } from './capture.js'
 import { MemoryWatch } from './memory.js'
 import { parseSize } from '../platform/size.js'
+import { handToWorkers, workerIdentity, type WorkerIdentity } from '../platform/identity.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import type { ResolvedConfig } from '../config/resolve.js'
@@ -87,6 +88,8 @@ export class Arbiter implements ArbiterApi {
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null
   private readonly pidfile: Pidfile
   private readonly usr2: Reexec
+  /** --user/--group: who the workers become (resolved at start: an unknown user fails it) */
+  private identity: WorkerIdentity | null = null
   private readonly memory = new MemoryWatch((v) => this.retire(v.pid, v.reason))
 
   constructor(config: ResolvedConfig, private readonly options: ArbiterOptions = {}) {
@@ -156,6 +159,8 @@ export class Arbiter implements ArbiterApi {
   /** Bind, spawn the first generation, resolve once one worker is ready. */
   async start(): Promise<void> {
     await this.awaitHook('on_starting', 'boot')
+    this.identity = workerIdentity(this.config.settings)
+    handToWorkers(this.config.settings.accesslog as string | null, this.identity)
     this.listeners = await bindAll(bindSpecs(this.config.settings, this.options.inherited, this.log), this.binderEntry, this.options.execArgv)
     for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l)} (${process.pid})`)
     this.log.info(`Using worker: ${this.workerClass()}`)
@@ -265,6 +270,7 @@ export class Arbiter implements ArbiterApi {
 
   reopenLogs(): void {
     this.log.reopen(this.config.settings.errorlog as string)
+    handToWorkers(this.config.settings.accesslog as string | null, this.identity)
     for (const w of this.live()) sendTo(w, { t: 'reopen-logs' })
     this.log.info('Reopened log files')
   }
@@ -414,7 +420,7 @@ export class Arbiter implements ArbiterApi {
     const workerClass = this.workerClass()
     const w = createWorkerRecord({ id: this.nextId++, generation, workerClass, slot: freeSlot(this.serving()) })
     this.hook('pre_fork', this, w)
-    const child = forkWorker(this.workerEntry, w, this.config, this.listeners, this.options.execArgv ?? [])
+    const child = forkWorker(this.workerEntry, w, this.config, this.listeners, this.options.execArgv ?? [], this.identity)
     forked(w, child)
     this.counters.workersSpawned++
     if (w.pid > 0) this.workers.set(w.pid, w)

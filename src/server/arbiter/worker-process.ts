@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../config/resolve.js'
 import { WORKER_ENV, type MasterMessage, type WorkerBootInfo } from '../worker/ipc.js'
 import type { BoundListener } from './binds.js'
 import type { WorkerRecord } from './worker-record.js'
+import type { WorkerIdentity } from '../platform/identity.js'
 
 const HEARTBEAT_MS = 250
 /** the listeners follow stdio and the IPC channel: fds 4.. in the worker */
@@ -21,6 +22,7 @@ export function forkWorker(
   config: ResolvedConfig,
   listeners: BoundListener[],
   execArgv: string[],
+  identity: WorkerIdentity | null = null,
 ): ChildProcess {
   const s = config.settings
   const info: WorkerBootInfo = {
@@ -33,6 +35,7 @@ export function forkWorker(
     settings: { ...s, app: config.app },
     heartbeatMs: HEARTBEAT_MS,
     masterPid: process.pid,
+    identity,
   }
   const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: JSON.stringify(info), PADDOCK_WORKER_CLASS: w.workerClass, PADDOCK_GENERATION: String(w.generation), PADDOCK_WORKER_ID: String(w.slot) }
   for (const kv of (s.raw_env as string[]) ?? []) {

@@ -3,6 +3,7 @@ import { allowListEntries } from '../http/proxy.js'
 import { SETTINGS_BY_NAME, type SettingSpec } from './settings.js'
 import { usableCpus } from '../platform/cpus.js'
 import { parseSize } from '../platform/size.js'
+import { parseUmask } from '../platform/identity.js'
 
 /** What a word a number setting takes stands for (settings.ts `words`). */
 function wordValue(spec: SettingSpec, word: string): number {
@@ -47,6 +48,13 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
       if (spec.choices && !spec.choices.includes(s)) throw bad(`expected one of ${spec.choices.join(', ')}`)
       if (spec.name === 'forwarded_allow_ips') checkAllowList(s, bad)
       if (spec.name === 'max_worker_memory') checkSize(s, bad)
+      if (spec.name === 'umask') {
+        try {
+          parseUmask(s)
+        } catch {
+          throw bad('expected an octal mode such as 027')
+        }
+      }
       return s
     }
   }

@@ -18,6 +18,7 @@ import { AccessLog } from './access-log.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
 import { runBounded, type Bound } from '../bounded-hook.js'
+import { dropPrivileges, parseUmask } from '../platform/identity.js'
 import type { LogLevel } from '../../shared/protocol.js'
 
 // Master-only signals must never stop or kill a worker: without a handler SIGTTIN/SIGTTOU
@@ -30,6 +31,13 @@ if (!info) {
   process.exit(2)
 }
 const settings = info.settings
+// before anything of the app or the config file runs: its user, group and umask (--user ...)
+try {
+  dropPrivileges(info.identity ?? null, settings.umask == null ? null : parseUmask(settings.umask))
+} catch (err) {
+  process.stderr.write(`paddock worker: cannot switch to uid ${info.identity?.uid} gid ${info.identity?.gid}: ${describeError(err)}\n`)
+  process.exit(3)
+}
 const send = (m: WorkerMessage) => {
   lastSent = Date.now()
   if (process.connected) process.send?.(m)
