@@ -273,7 +273,7 @@ describe('SettingsView and EventsView', () => {
     for (const [pid, message] of [[41, 'hello from 41'], [42, 'hello from 42']] as const) m.push({ type: 'event', event: { type: 'log', at: 1, stream: 'error', level: 'info', pid, message } })
     await flushPromises()
     expect(w.findAll('[data-testid=log-worker] option').map((o) => o.text())).toEqual(['all', '41', '42'])
-    await w.find('[data-testid=log-worker]').setValue(w.findAll('[data-testid=log-worker] option')[2]!.element.value)
+    await w.find('[data-testid=log-worker]').setValue((w.findAll('[data-testid=log-worker] option')[2]!.element as HTMLOptionElement).value)
     expect(w.findAll('[data-testid=log-line]').map((l) => l.text())).toEqual([expect.stringContaining('hello from 42')])
   })
 })
