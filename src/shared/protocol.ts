@@ -90,6 +90,8 @@ export interface WorkerSnapshot extends Omit<WorkerFigures, 'latency'> {
   pid: number
   /** Stable small index (age order within the arbiter), like Gunicorn's worker age. */
   id: number
+  /** PADDOCK_WORKER_ID: 0..N-1 among the serving workers; a replacement takes the slot of the worker it replaces. */
+  slot: number
   workerClass: WorkerClassName
   generation: number
   state: WorkerState

@@ -142,10 +142,10 @@ function fmtBytes(n: number | null): string {
 }
 
 export function workersTable(s: ArbiterSnapshot): string {
-  const rows = [['PID', 'GEN', 'CLASS', 'STATE', 'REQS', 'INFLIGHT', 'CONNS', 'THREADS', 'CPU%', 'RSS']]
+  const rows = [['PID', 'SLOT', 'GEN', 'CLASS', 'STATE', 'REQS', 'INFLIGHT', 'CONNS', 'THREADS', 'CPU%', 'RSS']]
   for (const w of s.workers) {
     rows.push([
-      String(w.pid), String(w.generation), w.workerClass, w.state, String(w.requests), String(w.inFlight),
+      String(w.pid), String(w.slot ?? '-'), String(w.generation), w.workerClass, w.state, String(w.requests), String(w.inFlight),
       String(w.connections), `${w.threadsBusy}/${w.threadsTotal}`, w.cpu === null ? '-' : w.cpu.toFixed(1), fmtBytes(w.rss),
     ])
   }

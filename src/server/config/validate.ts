@@ -1,6 +1,15 @@
 import { PaddockError } from '../errors.js'
 import { allowListEntries } from '../http/proxy.js'
 import { SETTINGS_BY_NAME, type SettingSpec } from './settings.js'
+import { usableCpus } from '../platform/cpus.js'
+import { parseSize } from '../platform/size.js'
+import { parseUmask } from '../platform/identity.js'
+
+/** What a word a number setting takes stands for (settings.ts `words`). */
+function wordValue(spec: SettingSpec, word: string): number {
+  if (spec.name === 'workers' && word === 'max') return usableCpus().count
+  throw new PaddockError('PADDOCK_ERR_CONFIG', `${describe(spec)}: no meaning for "${word}"`)
+}
 
 /** Coerce a raw value (string from argv / env, or any JS value from a config file) and check it. */
 export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): unknown {
@@ -10,6 +19,7 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
   switch (spec.type) {
     case 'int':
     case 'number': {
+      if (typeof raw === 'string' && spec.words?.includes(raw.trim())) return wordValue(spec, raw.trim())
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN
       if (!Number.isFinite(n)) throw bad('not a number')
       if (spec.type === 'int' && !Number.isInteger(n)) throw bad('not a whole number')
@@ -37,8 +47,24 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
       const s = String(raw)
       if (spec.choices && !spec.choices.includes(s)) throw bad(`expected one of ${spec.choices.join(', ')}`)
       if (spec.name === 'forwarded_allow_ips') checkAllowList(s, bad)
+      if (spec.name === 'max_worker_memory') checkSize(s, bad)
+      if (spec.name === 'umask') {
+        try {
+          parseUmask(s)
+        } catch {
+          throw bad('expected an octal mode such as 027')
+        }
+      }
       return s
     }
+  }
+}
+
+function checkSize(value: string, bad: (why: string) => Error): void {
+  try {
+    parseSize(value)
+  } catch (err) {
+    throw bad((err as Error).message)
   }
 }
 

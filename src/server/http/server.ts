@@ -36,6 +36,8 @@ export interface HttpServerOptions {
   shed?: () => boolean
   hooks?: { pre_request?: (...a: unknown[]) => unknown; post_request?: (...a: unknown[]) => unknown }
   onHookError?: (name: string, err: unknown) => void
+  /** a request the parser refused before any request object existed (the access log still names it) */
+  onRejected?: (socket: Socket, status: number, rawHead: Buffer) => void
 }
 
 export function createHttpServer(o: HttpServerOptions): http.Server {
@@ -157,6 +159,8 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy()
     const { status, reason } = clientErrorStatus(err)
+    const raw = (err as { rawPacket?: Buffer }).rawPacket
+    if (raw?.length && !(socket as { _httpMessage?: unknown })._httpMessage) o.onRejected?.(socket, status, raw)
     rejectSocket(socket, status, reason)
   })
   return server

@@ -25,6 +25,8 @@ export type ToThread =
   | { t: 'abort'; id: number }
   /** the main thread wrote out `bytes` more of this response: more may be sent */
   | { t: 'ack'; id: number; bytes: number }
+  /** the worker is about to exit, its last request done: run the app's close() */
+  | { t: 'close' }
 
 /** thread -> main: a response in one or more parts; `head` comes with the first */
 export interface ResponsePart {
@@ -50,6 +52,8 @@ export type ThreadMessage =
   /** the app took `bytes` more of the request body: more may be sent */
   | { t: 'body-ack'; id: number; bytes: number }
   | { t: 'log'; level: 'error' | 'warning'; message: string }
+  /** the app's close() finished (error: what it raised) */
+  | { t: 'closed'; error?: string }
 
 /** Response bytes a thread may send ahead of the main thread's writes to the client. */
 export const RESPONSE_WINDOW = 1024 * 1024

@@ -60,6 +60,8 @@ export interface ThreadPool {
   spare(): boolean
   /** the app exports an upgrade handler (WebSockets are then served by the main thread) */
   hasUpgrade: boolean
+  /** every thread runs its copy of the app's close(); resolves to what they raised */
+  closeApps(): Promise<string[]>
   close(): Promise<void>
 }
 
@@ -110,6 +112,8 @@ export async function startThreadPool(opts: {
             return reject(new Error(m.error))
           case 'log':
             return opts.log(m.level, m.message)
+          case 'closed':
+            return worker.emit('app-closed', m.error)
         }
       })
       worker.on('error', (err) => {
@@ -313,6 +317,17 @@ export async function startThreadPool(opts: {
     slots: () => slots.map((s) => s.busy !== null),
     saturated: () => slots.every((s) => s.busy) && queue.length >= slots.length,
     spare: () => slots.some((s) => s.ready && !s.busy),
+    closeApps() {
+      const each = slots.map(
+        (s) =>
+          new Promise<string | undefined>((resolve) => {
+            s.worker.once('app-closed', resolve)
+            s.worker.once('exit', () => resolve(undefined))
+            s.worker.postMessage({ t: 'close' } satisfies ToThread)
+          }),
+      )
+      return Promise.all(each).then((errors) => errors.filter((e): e is string => e !== undefined))
+    },
     async close() {
       closing = true
       await Promise.all(slots.map((s) => s.worker.terminate().catch(() => 0)))
