@@ -221,6 +221,7 @@ describe('USR2: a new master on the same sockets', () => {
     const sock = controlSocketPath()
     const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '--control-socket', sock, DEMO], { bind: false })
     const [oldWorker] = await waitForChildren(p.pid, 1)
+    await waitForCtl(['--socket', sock], /running/)
     const ctl = (...args: string[]) => runCli(['ctl', '--socket', sock, ...args], { timeoutMs: 70_000 })
 
     const up = await ctl('reexec')
