@@ -20,8 +20,9 @@ import { startHosting, type Hosting } from './hosting.js'
 import { menuTemplate } from './menu.js'
 import { appPaths, launchArgs } from './paths.js'
 import { closeDecision, TargetRegistry, type Subscribable } from './targets.js'
-import { FleetChannels, FleetStore } from './fleet-store.js'
+import { FleetChannels, FleetStore, fleetRelay } from './fleet-store.js'
 import type { FleetServerSpec } from '../shared/bridge.js'
+import type { LocalServers } from '../shared/fleet-address.js'
 import { loadWindowState, placeWindow, saveWindowState, type WindowState } from './window-state.js'
 
 const { engine: ENGINE, demo: DEMO } = appPaths(__dirname)
@@ -232,7 +233,7 @@ function registerIpc(relay: (p: string) => Subscribable): void {
 }
 
 /** The Fleet view's channels to remote servers, and the servers saved with their tokens. */
-function registerFleetIpc(relay: (spec: FleetServerSpec) => Subscribable): void {
+function registerFleetIpc(relay: (spec: FleetServerSpec) => Subscribable, local: () => Promise<LocalServers>): void {
   const store = new FleetStore(FLEET_FILE, safeStorage)
   const channels = new FleetChannels(
     relay,
@@ -259,6 +260,10 @@ function registerFleetIpc(relay: (spec: FleetServerSpec) => Subscribable): void 
     if (!fromOurWindow(event)) throw new Error('refused')
     store.forget(address)
   })
+  ipcMain.handle(IPC.fleetLocal, (event) => {
+    if (!fromOurWindow(event)) throw new Error('refused')
+    return local()
+  })
 }
 
 const firstLaunchArgs = launchArgs(process.argv, app.isPackaged)
@@ -282,7 +287,8 @@ app.whenReady().then(async () => {
   const { unixRelay, tcpRelay } = await loadEngine<typeof import('../server/control/relay.js')>('control/relay.js')
   const { parseRemote } = await loadEngine<typeof import('../server/control/remote.js')>('control/remote.js')
   registerIpc(unixRelay)
-  registerFleetIpc((spec) => tcpRelay(parseRemote(spec.address, Boolean(spec.ca)), { token: spec.token, ca: spec.ca }))
+  const { localServers, localSocketPath } = await loadEngine<typeof import('../server/control/live-sockets.js')>('control/live-sockets.js')
+  registerFleetIpc(fleetRelay({ unixRelay, tcpRelay, parseRemote, localSocketPath }), () => localServers())
   try {
     hosting = await startHosting({ engineDir: ENGINE, demoApp: DEMO, argv: firstLaunchArgs })
   } catch (err) {

@@ -8,10 +8,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FleetChannels, FleetStore, type Cipher } from '../../src/main/fleet-store.js'
+import { checkSpec, FleetChannels, fleetRelay, FleetStore, type Cipher } from '../../src/main/fleet-store.js'
 import { ControlServer } from '../../src/server/control/control-server.js'
 import { startTcpEndpoint } from '../../src/server/control/tcp-endpoint.js'
-import { tcpRelay } from '../../src/server/control/relay.js'
+import { tcpRelay, unixRelay } from '../../src/server/control/relay.js'
+import { localServers, localSocketPath } from '../../src/server/control/live-sockets.js'
+import { startUnixSocket } from '../../src/server/control/unix-socket.js'
 import { parseRemote } from '../../src/server/control/remote.js'
 import { fakeArbiter } from '../server/control/fake-arbiter.js'
 import type { ServerFrame } from '../../src/shared/protocol.js'
@@ -106,5 +108,37 @@ describe('FleetChannels', () => {
     expect(frames.find(([id]) => id === bad)?.[1]).toMatchObject({ type: 'error', error: { code: 'PADDOCK_ERR_AUTH' } })
     expect(closes.map(([id]) => id)).toEqual([bad])
     expect(() => channels.connect({ address: ep.address })).toThrow(/address and a token/)
+  })
+})
+
+describe('FleetChannels to local servers', () => {
+  it('reaches a server on this machine by its control socket, with no token, and nothing outside the socket directory', async () => {
+    const runtime = tmpdir()
+    const before = process.env.XDG_RUNTIME_DIR
+    process.env.XDG_RUNTIME_DIR = runtime
+    cleanup.push(() => (before === undefined ? delete process.env.XDG_RUNTIME_DIR : (process.env.XDG_RUNTIME_DIR = before)))
+    const control = new ControlServer(fakeArbiter(7777), { rateHz: 10 })
+    cleanup.push(() => control.close())
+    const sock = await startUnixSocket(control, { name: 'local-a' })
+    cleanup.push(() => sock.close())
+    expect(sock.path).toBe(path.join(runtime, 'paddock', 'local-a.sock'))
+
+    // what the Fleet view's "add local servers" gets from main
+    const found = await localServers()
+    expect(found.servers).toEqual([{ address: `unix:${sock.path}`, name: 'local-a.sock' }])
+    expect(checkSpec({ address: found.servers[0]!.address })).toEqual({ address: `unix:${sock.path}`, token: '' })
+
+    const frames: [string, ServerFrame][] = []
+    const channels = new FleetChannels(fleetRelay({ unixRelay, tcpRelay, parseRemote, localSocketPath }), (id, f) => frames.push([id, f]), () => {})
+    cleanup.push(() => channels.closeAll())
+    const id = channels.connect({ address: found.servers[0]!.address, token: '' })
+    channels.receive(id, { type: 'hello', protocol: 1, client: 'test' })
+    const deadline = Date.now() + 5000
+    while (Date.now() < deadline && !frames.some(([c, f]) => c === id && f.type === 'welcome')) await new Promise((r) => setTimeout(r, 20))
+    const welcome = frames.find(([c]) => c === id)?.[1]
+    expect(welcome?.type).toBe('welcome')
+    expect(welcome?.type === 'welcome' && welcome.snapshot.listeners[0]!.port).toBe(7777)
+    // a path outside paddock's socket directory is refused before any connection
+    expect(() => channels.connect({ address: `unix:${path.join(runtime, 'other.sock')}`, token: '' })).toThrow(/is not a control socket in/)
   })
 })
