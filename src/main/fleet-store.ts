@@ -105,7 +105,7 @@ export function checkSpec(spec: unknown): FleetServerSpec {
 /** The engine's relays and address checks, as main loads them (loadEngine); handed in so this module stays Electron- and engine-free. */
 export interface RelayParts {
   unixRelay(sockPath: string): Subscribable
-  tcpRelay(target: ReturnType<RelayParts['parseRemote']>, creds: { token: string; ca?: string }): Subscribable
+  tcpRelay(target: ReturnType<RelayParts['parseRemote']>, creds: { token: string; ca?: string; cert?: Buffer; key?: Buffer }): Subscribable
   parseRemote(address: string, forceTls?: boolean): { host: string; port: number; tls: boolean; label: string }
   localSocketPath(address: string): string
 }
@@ -113,13 +113,14 @@ export interface RelayParts {
 /**
  * How main reaches a fleet server: a local one (unix:PATH, only a socket in paddock's socket
  * directory) through its control socket, as Attach does, with no token; any other through
- * its TCP control endpoint with the token added in the hello.
+ * its TCP control endpoint with the token added in the hello, and the app's client
+ * certificate (PADDOCK_FLEET_CERTFILE / PADDOCK_FLEET_KEYFILE, read by main) for TLS endpoints.
  */
-export function fleetRelay(engine: RelayParts): (spec: FleetServerSpec) => Subscribable {
+export function fleetRelay(engine: RelayParts, clientCert?: { cert: Buffer; key: Buffer }): (spec: FleetServerSpec) => Subscribable {
   return (spec) =>
     isLocalAddress(spec.address)
       ? engine.unixRelay(engine.localSocketPath(spec.address))
-      : engine.tcpRelay(engine.parseRemote(spec.address, Boolean(spec.ca)), { token: spec.token, ca: spec.ca })
+      : engine.tcpRelay(engine.parseRemote(spec.address, Boolean(spec.ca)), { token: spec.token, ca: spec.ca, ...clientCert })
 }
 
 /** The window's channels to fleet servers, each a relay session (tcpRelay from the engine). */

@@ -285,10 +285,22 @@ app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   buildMenu()
   const { unixRelay, tcpRelay } = await loadEngine<typeof import('../server/control/relay.js')>('control/relay.js')
-  const { parseRemote } = await loadEngine<typeof import('../server/control/remote.js')>('control/remote.js')
+  const { parseRemote, readClientCert } = await loadEngine<typeof import('../server/control/remote.js')>('control/remote.js')
   registerIpc(unixRelay)
   const { localServers, localSocketPath } = await loadEngine<typeof import('../server/control/live-sockets.js')>('control/live-sockets.js')
-  registerFleetIpc(fleetRelay({ unixRelay, tcpRelay, parseRemote, localSocketPath }), () => localServers())
+  // the Fleet view's client certificate, for endpoints started with --control-ca-certs (docs/fleet.md)
+  let clientCert: { cert: Buffer; key: Buffer } | undefined
+  const certFile = process.env.PADDOCK_FLEET_CERTFILE
+  const keyFile = process.env.PADDOCK_FLEET_KEYFILE
+  if (certFile || keyFile) {
+    try {
+      if (!certFile || !keyFile) throw new Error('set both PADDOCK_FLEET_CERTFILE and PADDOCK_FLEET_KEYFILE')
+      clientCert = readClientCert(certFile, keyFile)
+    } catch (err) {
+      dialog.showErrorBox('paddock: no client certificate for the Fleet view', err instanceof Error ? err.message : String(err))
+    }
+  }
+  registerFleetIpc(fleetRelay({ unixRelay, tcpRelay, parseRemote, localSocketPath }, clientCert), () => localServers())
   try {
     hosting = await startHosting({ engineDir: ENGINE, demoApp: DEMO, argv: firstLaunchArgs })
   } catch (err) {

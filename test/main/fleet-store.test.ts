@@ -14,7 +14,8 @@ import { startTcpEndpoint } from '../../src/server/control/tcp-endpoint.js'
 import { tcpRelay, unixRelay } from '../../src/server/control/relay.js'
 import { localServers, localSocketPath } from '../../src/server/control/live-sockets.js'
 import { startUnixSocket } from '../../src/server/control/unix-socket.js'
-import { parseRemote } from '../../src/server/control/remote.js'
+import { parseRemote, readClientCert } from '../../src/server/control/remote.js'
+import { makeTestCa } from '../helpers/tls.js'
 import { fakeArbiter } from '../server/control/fake-arbiter.js'
 import type { ServerFrame } from '../../src/shared/protocol.js'
 
@@ -140,5 +141,30 @@ describe('FleetChannels to local servers', () => {
     expect(welcome?.type === 'welcome' && welcome.snapshot.listeners[0]!.port).toBe(7777)
     // a path outside paddock's socket directory is refused before any connection
     expect(() => channels.connect({ address: `unix:${path.join(runtime, 'other.sock')}`, token: '' })).toThrow(/is not a control socket in/)
+  })
+})
+
+describe('fleetRelay with the app client certificate', () => {
+  it('presents it to an endpoint that requires one (PADDOCK_FLEET_CERTFILE/KEYFILE, read by main)', async () => {
+    const ca = makeTestCa(['127.0.0.2'])
+    const dir = tmpdir()
+    fs.writeFileSync(path.join(dir, 'token'), 'mtls-token-0123456789\n')
+    const control = new ControlServer(fakeArbiter(6666), { rateHz: 10 })
+    cleanup.push(() => control.close())
+    const ep = await startTcpEndpoint(control, { bind: '127.0.0.2:0', tokenFile: path.join(dir, 'token'), certFile: ca.serverCert, keyFile: ca.serverKey, caFile: ca.ca, log: { warning: () => {}, info: () => {} } })
+    cleanup.push(() => ep.close())
+    const spec = { address: ep.address, token: 'mtls-token-0123456789', ca: fs.readFileSync(ca.ca, 'utf8') }
+    const first = async (clientCert?: { cert: Buffer; key: Buffer }) => {
+      const frames: ServerFrame[] = []
+      const channels = new FleetChannels(fleetRelay({ unixRelay, tcpRelay, parseRemote, localSocketPath }, clientCert), (_id, f) => frames.push(f), () => {})
+      cleanup.push(() => channels.closeAll())
+      channels.receive(channels.connect(spec), { type: 'hello', protocol: 1, client: 'test' })
+      const deadline = Date.now() + 5000
+      while (Date.now() < deadline && frames.length === 0) await new Promise((r) => setTimeout(r, 20))
+      return frames[0]
+    }
+    const ok = await first(readClientCert(ca.clientCert, ca.clientKey))
+    expect(ok?.type === 'welcome' && ok.snapshot.listeners[0]!.port).toBe(6666)
+    expect(await first()).toMatchObject({ type: 'error', error: { code: 'PADDOCK_ERR_AUTH', message: expect.stringMatching(/PADDOCK_FLEET_CERTFILE/) } })
   })
 })

@@ -53,6 +53,13 @@ export interface FleetLocal {
 export interface FleetRelayOptions {
   /** where local servers' control sockets are (default $XDG_RUNTIME_DIR/paddock/) */
   localDir?: string
+  /**
+   * The client certificate this dashboard presents to every TLS endpoint (paddock dashboard
+   * --fleet-certfile/--fleet-keyfile). One for the dashboard, not one per server in the page:
+   * the private key stays in a file that this process reads, and never crosses the page's
+   * WebSocket or sits in a browser tab.
+   */
+  clientCert?: { cert: Buffer; key: Buffer }
 }
 
 export function attachFleet(ws: WebSocket, dashboardToken: string, opts: FleetRelayOptions = {}): void {
@@ -107,7 +114,7 @@ export function attachFleet(ws: WebSocket, dashboardToken: string, opts: FleetRe
     } catch (err) {
       return refuse(4400, (err as Error).message)
     }
-    session = tcpRelay(target, { token: open.remoteToken, ca: open.ca || undefined }).subscribe({
+    session = tcpRelay(target, { token: open.remoteToken, ca: open.ca || undefined, ...opts.clientCert }).subscribe({
       send: (f) => send(ws, f),
       // 4502: the remote went away; the page reconnects with back-off
       close: (reason) => ws.close(4502, reason.slice(0, 120)),

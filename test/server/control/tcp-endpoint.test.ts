@@ -88,7 +88,22 @@ describe('TCP control endpoint', () => {
     expect(withCert.type).toBe('welcome')
     const noCert = await runCli(['ctl', '--remote', b.control, '--token-file', b.tokenFile, '--ca-certs', ca.ca, 'status'])
     expect(noCert.code).toBe(1)
+    expect(noCert.stderr).toMatch(/requires a client certificate .*--certfile FILE and --keyfile FILE/)
     await b.paddock.waitFor(/control endpoint: refused 127\.0\.0\.1: TLS handshake failed/)
+    // ctl presents one with --certfile/--keyfile (turning TLS on, as --ca-certs does)
+    const withCtlCert = await runCli(['ctl', '--remote', b.control.replace(/^tls:\/\//, ''), '--token-file', b.tokenFile, '--ca-certs', ca.ca, '--certfile', ca.clientCert, '--keyfile', ca.clientKey, 'status'])
+    expect(withCtlCert.stderr).toBe('')
+    expect(withCtlCert.stdout).toMatch(/workers 1\/1/)
+    // a certificate from another CA is refused (TLS 1.3 closes without an alert the client reads)
+    const other = makeTestCa(['127.0.0.3'])
+    const before = b.paddock.output().match(/TLS handshake failed/g)!.length
+    const foreign = await runCli(['ctl', '--remote', b.control, '--token-file', b.tokenFile, '--ca-certs', ca.ca, '--certfile', other.clientCert, '--keyfile', other.clientKey, 'status'])
+    expect(foreign.code).toBe(1)
+    await b.paddock.waitFor(new RegExp(`(?:[^]*TLS handshake failed){${before + 1}}`))
+    // a key that is not the certificate's: said before connecting
+    const mismatched = await runCli(['ctl', '--remote', b.control, '--token-file', b.tokenFile, '--ca-certs', ca.ca, '--certfile', ca.clientCert, '--keyfile', other.clientKey, 'status'])
+    expect(mismatched.code).toBe(1)
+    expect(mismatched.stderr).toMatch(/do not go together/)
   })
 
   it('does not count failed TLS handshakes toward the token block, and keeps their log short', async () => {
