@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { FleetServerSpec } from '../shared/bridge.js'
+import { isLocalAddress } from '../shared/fleet-address.js'
 import type { ServerFrame } from '../shared/protocol.js'
 import type { Subscribable } from './targets.js'
 
@@ -93,9 +94,33 @@ export class FleetStore {
 /** What a window may hand main as a server: checked, since it crosses a process boundary. */
 export function checkSpec(spec: unknown): FleetServerSpec {
   const s = spec as Partial<FleetServerSpec> | null
-  if (!s || typeof s.address !== 'string' || !s.address.trim() || typeof s.token !== 'string' || !s.token) throw new Error('a fleet server needs an address and a token')
+  if (!s || typeof s.address !== 'string' || !s.address.trim()) throw new Error('a fleet server needs an address and a token (none for a unix: address)')
+  // a local server's socket is guarded by its file modes: no token
+  if (isLocalAddress(s.address)) return { address: s.address.trim(), token: '' }
+  if (typeof s.token !== 'string' || !s.token) throw new Error('a fleet server needs an address and a token')
   if (s.ca !== undefined && typeof s.ca !== 'string') throw new Error('ca must be PEM text')
   return { address: s.address.trim(), token: s.token, ca: s.ca || undefined }
+}
+
+/** The engine's relays and address checks, as main loads them (loadEngine); handed in so this module stays Electron- and engine-free. */
+export interface RelayParts {
+  unixRelay(sockPath: string): Subscribable
+  tcpRelay(target: ReturnType<RelayParts['parseRemote']>, creds: { token: string; ca?: string; cert?: Buffer; key?: Buffer }): Subscribable
+  parseRemote(address: string, forceTls?: boolean): { host: string; port: number; tls: boolean; label: string }
+  localSocketPath(address: string): string
+}
+
+/**
+ * How main reaches a fleet server: a local one (unix:PATH, only a socket in paddock's socket
+ * directory) through its control socket, as Attach does, with no token; any other through
+ * its TCP control endpoint with the token added in the hello, and the app's client
+ * certificate (PADDOCK_FLEET_CERTFILE / PADDOCK_FLEET_KEYFILE, read by main) for TLS endpoints.
+ */
+export function fleetRelay(engine: RelayParts, clientCert?: { cert: Buffer; key: Buffer }): (spec: FleetServerSpec) => Subscribable {
+  return (spec) =>
+    isLocalAddress(spec.address)
+      ? engine.unixRelay(engine.localSocketPath(spec.address))
+      : engine.tcpRelay(engine.parseRemote(spec.address, Boolean(spec.ca)), { token: spec.token, ca: spec.ca, ...clientCert })
 }
 
 /** The window's channels to fleet servers, each a relay session (tcpRelay from the engine). */

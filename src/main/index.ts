@@ -20,8 +20,9 @@ import { startHosting, type Hosting } from './hosting.js'
 import { menuTemplate } from './menu.js'
 import { appPaths, launchArgs } from './paths.js'
 import { closeDecision, TargetRegistry, type Subscribable } from './targets.js'
-import { FleetChannels, FleetStore } from './fleet-store.js'
+import { FleetChannels, FleetStore, fleetRelay } from './fleet-store.js'
 import type { FleetServerSpec } from '../shared/bridge.js'
+import type { LocalServers } from '../shared/fleet-address.js'
 import { loadWindowState, placeWindow, saveWindowState, type WindowState } from './window-state.js'
 
 const { engine: ENGINE, demo: DEMO } = appPaths(__dirname)
@@ -232,7 +233,7 @@ function registerIpc(relay: (p: string) => Subscribable): void {
 }
 
 /** The Fleet view's channels to remote servers, and the servers saved with their tokens. */
-function registerFleetIpc(relay: (spec: FleetServerSpec) => Subscribable): void {
+function registerFleetIpc(relay: (spec: FleetServerSpec) => Subscribable, local: () => Promise<LocalServers>): void {
   const store = new FleetStore(FLEET_FILE, safeStorage)
   const channels = new FleetChannels(
     relay,
@@ -259,6 +260,10 @@ function registerFleetIpc(relay: (spec: FleetServerSpec) => Subscribable): void 
     if (!fromOurWindow(event)) throw new Error('refused')
     store.forget(address)
   })
+  ipcMain.handle(IPC.fleetLocal, (event) => {
+    if (!fromOurWindow(event)) throw new Error('refused')
+    return local()
+  })
 }
 
 const firstLaunchArgs = launchArgs(process.argv, app.isPackaged)
@@ -280,9 +285,22 @@ app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   buildMenu()
   const { unixRelay, tcpRelay } = await loadEngine<typeof import('../server/control/relay.js')>('control/relay.js')
-  const { parseRemote } = await loadEngine<typeof import('../server/control/remote.js')>('control/remote.js')
+  const { parseRemote, readClientCert } = await loadEngine<typeof import('../server/control/remote.js')>('control/remote.js')
   registerIpc(unixRelay)
-  registerFleetIpc((spec) => tcpRelay(parseRemote(spec.address, Boolean(spec.ca)), { token: spec.token, ca: spec.ca }))
+  const { localServers, localSocketPath } = await loadEngine<typeof import('../server/control/live-sockets.js')>('control/live-sockets.js')
+  // the Fleet view's client certificate, for endpoints started with --control-ca-certs (docs/fleet.md)
+  let clientCert: { cert: Buffer; key: Buffer } | undefined
+  const certFile = process.env.PADDOCK_FLEET_CERTFILE
+  const keyFile = process.env.PADDOCK_FLEET_KEYFILE
+  if (certFile || keyFile) {
+    try {
+      if (!certFile || !keyFile) throw new Error('set both PADDOCK_FLEET_CERTFILE and PADDOCK_FLEET_KEYFILE')
+      clientCert = readClientCert(certFile, keyFile)
+    } catch (err) {
+      dialog.showErrorBox('paddock: no client certificate for the Fleet view', err instanceof Error ? err.message : String(err))
+    }
+  }
+  registerFleetIpc(fleetRelay({ unixRelay, tcpRelay, parseRemote, localSocketPath }, clientCert), () => localServers())
   try {
     hosting = await startHosting({ engineDir: ENGINE, demoApp: DEMO, argv: firstLaunchArgs })
   } catch (err) {

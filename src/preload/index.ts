@@ -4,6 +4,7 @@
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
 import { IPC, type FleetServerSpec, type PaddockBridge, type TargetInfo } from '../shared/bridge.js'
+import type { LocalServers } from '../shared/fleet-address.js'
 import type { ClientFrame, ControlCommand, ServerFrame } from '../shared/protocol.js'
 
 function listen<T>(channel: string, listener: (payload: T) => void): () => void {
@@ -32,6 +33,7 @@ const bridge: PaddockBridge = {
     saved: () => ipcRenderer.invoke(IPC.fleetSaved) as Promise<FleetServerSpec[]>,
     save: (spec: FleetServerSpec) => ipcRenderer.invoke(IPC.fleetSave, spec) as Promise<void>,
     forget: (address: string) => ipcRenderer.invoke(IPC.fleetForget, address) as Promise<void>,
+    local: () => ipcRenderer.invoke(IPC.fleetLocal) as Promise<LocalServers>,
   },
 }
 

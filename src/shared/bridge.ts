@@ -10,6 +10,7 @@
  *   renderer <--onFrame(ServerFrame)-- preload <--IPC.serverFrame-- main
  */
 import type { ClientFrame, ControlCommand, ServerFrame } from './protocol.js'
+import type { LocalServers } from './fleet-address.js'
 
 /** An arbiter the window can show: the one Electron main hosts, or one attached over its control socket. */
 export interface TargetInfo {
@@ -20,10 +21,11 @@ export interface TargetInfo {
   socketPath?: string
 }
 
-/** A server of the fleet: its TCP control endpoint and the token it wants. */
+/** A server of the fleet: its TCP control endpoint and the token it wants, or a local server's control socket. */
 export interface FleetServerSpec {
-  /** HOST:PORT, or tls://HOST:PORT */
+  /** HOST:PORT, tls://HOST:PORT, or unix:PATH for a server on this machine (fleet-address.ts) */
   address: string
+  /** the endpoint's token; empty for a unix: address (its socket's file modes guard it) */
   token: string
   /** PEM CA bundle that signed the server's certificate (turns TLS on) */
   ca?: string
@@ -62,6 +64,8 @@ export interface PaddockBridge {
     saved(): Promise<FleetServerSpec[]>
     save(spec: FleetServerSpec): Promise<void>
     forget(address: string): Promise<void>
+    /** The servers running on this machine (live control sockets in paddock's socket directory). */
+    local(): Promise<LocalServers>
   }
 }
 
@@ -99,4 +103,6 @@ export const IPC = {
   fleetSave: 'paddock:fleet-save',
   /** renderer -> main (invoke): forget(address) */
   fleetForget: 'paddock:fleet-forget',
+  /** renderer -> main (invoke): the local servers (LocalServers) */
+  fleetLocal: 'paddock:fleet-local',
 } as const

@@ -2,10 +2,15 @@
  * The Fleet view in real Chromium: `paddock dashboard` on 127.0.0.1 relays to two servers'
  * TCP control endpoints on 127.0.0.2 and 127.0.0.3. Both servers' worker pids are shown, a
  * rolling reload is followed server by server to the end, a server that stops is shown as
- * disconnected, and "open" shows a fleet server in the per-server views.
+ * disconnected, and "open" shows a fleet server in the per-server views. A server on this
+ * machine (its control socket in the dashboard's $XDG_RUNTIME_DIR/paddock/) is added with one
+ * click and no token.
  */
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DEMO, runCli, stopAll } from '../helpers/proc.js'
+import { DEMO, runCli, sleep, startPaddock, stopAll, waitForWorkers } from '../helpers/proc.js'
 import { openDashboard, screenshot, shownPids, until, workerPids, type Dashboard } from '../helpers/browser.js'
 import { startFleetServer, tokenFile, type FleetServer } from '../helpers/fleet.js'
 
@@ -25,7 +30,13 @@ describe('Fleet view', () => {
     const tok = tokenFile()
     const a = await startFleetServer('127.0.0.2', DEMO, { token: tok, workers: 2 })
     const b = await startFleetServer('127.0.0.3', DEMO, { token: tok, workers: 1 })
-    d = await openDashboard(['-w', '1'])
+    // a third server on this machine with only its Unix control socket (no --control-bind)
+    const env = { XDG_RUNTIME_DIR: mkdtempSync(join(tmpdir(), 'paddock-xdg-')) }
+    const local = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', DEMO], { bind: false, env })
+    await waitForWorkers(local, 1)
+    const localSock = join(env.XDG_RUNTIME_DIR, 'paddock', `${local.pid}.sock`)
+    for (let t = Date.now(); !existsSync(localSock) && Date.now() - t < 20_000; ) await sleep(100)
+    d = await openDashboard(['-w', '1'], { env })
     const page = d.page
     await page.click('[data-testid=tab-fleet]')
     for (const s of [a, b]) {
@@ -42,6 +53,16 @@ describe('Fleet view', () => {
     expect(await cell(a, 'fleet-workers')).toBe('2/2')
     expect(await cell(b, 'fleet-workers')).toBe('1/1')
     expect(await page.textContent('[data-testid=fleet-total]')).toMatch(/2\/2 connected\s*3\/3/)
+
+    // one click adds the local server, without a token; then it is removed again so the rest runs on two
+    await page.click('[data-testid=fleet-local]')
+    const localRow = `[data-testid=fleet-row][data-address="unix:${localSock}"]`
+    await until(async () => samePids(((await page.textContent(`${localRow} [data-testid=fleet-pids]`).catch(() => null)) ?? '').split(/\s+/).filter(Boolean).map(Number).sort((x, y) => x - y), workerPids(local.pid).sort((x, y) => x - y)), 20_000, "the local server's worker pids on screen")
+    expect((await page.textContent(`${localRow} td`))!.trim()).toBe(`local: ${local.pid}.sock`)
+    expect(await page.textContent('[data-testid=fleet-local-note]')).toMatch(/^1 local server in .*: 1 added$/)
+    await screenshot(page, 'fleet-local')
+    await page.click(`${localRow} button:has-text("remove")`)
+    await until(async () => (await page.$(localRow)) === null, 5000, 'the local row removed')
     const before = { a: await pidsShown(a), b: await pidsShown(b) }
     await screenshot(page, 'fleet')
 

@@ -9,10 +9,12 @@ import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import type { ClientFrame } from '../../src/shared/protocol'
 import FleetView from '../../src/renderer/src/views/FleetView.vue'
 import { useFleetStore } from '../../src/renderer/src/stores/fleet'
+import type { FleetServerSpec } from '../../src/shared/bridge'
 import { memoryTransport, snapshot, worker } from './helpers'
 
 let pinia: Pinia
 const wires = new Map<string, ReturnType<typeof memoryTransport>>()
+const specs = new Map<string, FleetServerSpec>()
 const commands = (address: string) =>
   wires.get(address)!.sent.filter((f): f is Extract<ClientFrame, { type: 'command' }> => f.type === 'command').map((f) => f.command.cmd)
 
@@ -20,7 +22,9 @@ beforeEach(() => {
   pinia = createPinia()
   setActivePinia(pinia)
   wires.clear()
+  specs.clear()
   useFleetStore().setConnector((spec) => {
+    specs.set(spec.address, spec)
     const m = memoryTransport()
     wires.set(spec.address, m)
     return m.transport
@@ -86,5 +90,55 @@ describe('FleetView', () => {
     await w.find('[data-testid=fleet-scale]').trigger('click')
     expect(commands('127.0.0.2:9400')).toEqual(['workers.scale'])
     expect(commands('127.0.0.3:9400')).toEqual([])
+  })
+})
+
+describe('FleetView: local servers', () => {
+  it('adds the servers running on this machine in one click, without a token, and only once', async () => {
+    const fleet = useFleetStore()
+    let asked = 0
+    fleet.setLocalLister(async () => {
+      asked++
+      return {
+        dir: '/run/user/1000/paddock',
+        servers: [
+          { address: 'unix:/run/user/1000/paddock/4242.sock', name: '4242.sock' },
+          { address: 'unix:/run/user/1000/paddock/api.sock', name: 'api.sock' },
+        ],
+      }
+    })
+    const w = mount(FleetView, { global: { plugins: [pinia] } })
+    await w.find('[data-testid=fleet-local]').trigger('click')
+    await flushPromises()
+    expect(asked).toBe(1)
+    expect(fleet.servers.map((s) => s.address)).toEqual(['unix:/run/user/1000/paddock/4242.sock', 'unix:/run/user/1000/paddock/api.sock'])
+    // each gets its own session, reached without a token
+    expect([...specs.values()].map((s) => s.token)).toEqual(['', ''])
+    wires.get('unix:/run/user/1000/paddock/api.sock')!.push({ type: 'welcome', protocol: 1, snapshot: snapshot({ pid: 4343, workers: [worker({ pid: 5000 })] }), settings: [] })
+    await flushPromises()
+    const rows = w.findAll('[data-testid=fleet-row]')
+    expect(rows.map((r) => r.find('td').text())).toEqual(['local: 4242.sock', 'local: api.sock'])
+    expect(rows[1]!.find('[data-testid=fleet-pids]').text()).toBe('5000')
+    expect(w.find('[data-testid=fleet-local-note]').text()).toBe('2 local servers in /run/user/1000/paddock: 2 added')
+    // a second click adds no duplicates
+    await w.find('[data-testid=fleet-local]').trigger('click')
+    await flushPromises()
+    expect(fleet.servers).toHaveLength(2)
+    expect(w.find('[data-testid=fleet-local-note]').text()).toMatch(/all already here/)
+  })
+
+  it('says where it looked when none runs, and lets a unix: address be typed without a token', async () => {
+    const fleet = useFleetStore()
+    fleet.setLocalLister(async () => ({ dir: '/tmp/paddock-0', servers: [] }))
+    const w = mount(FleetView, { global: { plugins: [pinia] } })
+    await w.find('[data-testid=fleet-local]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-testid=fleet-local-note]').text()).toBe('no paddock server running on this machine (looked in /tmp/paddock-0)')
+    await w.find('[data-testid=fleet-address]').setValue('10.0.0.5:9400')
+    expect(w.find('[data-testid=fleet-add]').attributes('disabled')).toBeDefined()
+    await w.find('[data-testid=fleet-address]').setValue('unix:/tmp/paddock-0/x.sock')
+    expect(w.find('[data-testid=fleet-add]').attributes('disabled')).toBeUndefined()
+    await w.find('[data-testid=fleet-add-form]').trigger('submit')
+    expect(fleet.servers.map((s) => s.address)).toEqual(['unix:/tmp/paddock-0/x.sock'])
   })
 })

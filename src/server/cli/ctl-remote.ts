@@ -1,5 +1,5 @@
 /**
- * `paddock ctl --remote HOST:PORT [--remote ...] --token-file FILE [--ca-certs FILE] COMMAND`:
+ * `paddock ctl --remote HOST:PORT [--remote ...] --token-file FILE [--ca-certs FILE] [--certfile C --keyfile K] COMMAND`:
  * the same commands over servers' TCP control endpoints. With several servers, `status` and
  * `workers` print one block per server, other commands one line per server, and
  * `reload --rolling` reloads them one after another:
@@ -14,13 +14,15 @@
  */
 import fs from 'node:fs'
 import type { ArbiterSnapshot } from '../../shared/protocol.js'
-import { connectRemote, describeConnectError, parseRemote, readTokenFile, type RemoteTarget } from '../control/remote.js'
+import { connectRemote, describeConnectError, parseRemote, readClientCert, readTokenFile, type RemoteTarget } from '../control/remote.js'
 import { CtlError, jsonOf, open, resultText, UsageError, watch, type CtlAction, type Reach } from './ctl.js'
 
 interface RemoteFlags {
   remote: string[]
   'token-file'?: string[]
   'ca-certs'?: string
+  certfile?: string
+  keyfile?: string
   json?: boolean
   rolling?: boolean
 }
@@ -39,10 +41,21 @@ function reaches(flags: RemoteFlags): Reach[] {
       throw new CtlError(`cannot read --ca-certs ${flags['ca-certs']}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     }
   }
+  // one client certificate for every server given (endpoints started with --control-ca-certs require one)
+  if (Boolean(flags.certfile) !== Boolean(flags.keyfile)) throw new UsageError('--certfile and --keyfile go together: the client certificate and its private key')
+  let clientCert: { cert: Buffer; key: Buffer } | undefined
+  if (flags.certfile && flags.keyfile) {
+    try {
+      clientCert = readClientCert(flags.certfile, flags.keyfile)
+    } catch (err) {
+      throw new CtlError((err as Error).message)
+    }
+  }
   return flags.remote.map((address, i) => {
     let target: RemoteTarget
     try {
-      target = parseRemote(address, Boolean(ca))
+      // a CA or a client certificate means TLS, for every server given
+      target = parseRemote(address, Boolean(ca || clientCert))
     } catch (err) {
       throw new UsageError((err as Error).message)
     }
@@ -57,7 +70,7 @@ function reaches(flags: RemoteFlags): Reach[] {
       label: target.label,
       token,
       connect: () =>
-        connectRemote(target, { ca }).catch((err: NodeJS.ErrnoException) => {
+        connectRemote(target, { ca, ...clientCert }).catch((err: NodeJS.ErrnoException) => {
           throw new CtlError(describeConnectError(target, err))
         }),
     }

@@ -12,9 +12,10 @@ import { WORKER_CLASSES, type WorkerClassInput } from '../../shared/worker-class
 import { encodeFrame, FrameDecoder } from '../control/framing.js'
 import { connectUnix, defaultSocketDir, defaultSocketPath } from '../control/unix-socket.js'
 import { liveControlSockets } from '../control/live-sockets.js'
+import { describeClientCertAlert } from '../control/remote.js'
 
 const USAGE = `usage: paddock ctl [--socket PATH | --control-socket PATH | --name NAME] COMMAND
-       paddock ctl --remote [tls://]HOST:PORT... --token-file FILE... [--ca-certs FILE] COMMAND
+       paddock ctl --remote [tls://]HOST:PORT... --token-file FILE... [--ca-certs FILE] [--certfile FILE --keyfile FILE] COMMAND
   status [--json] | workers [--json] | watch | reload [--rolling] | add [N] | remove [N] | scale N
   class NAME [--threads N] [--worker-connections N] | kill PID [SIG] | stop [--quick]
   reopen-logs (USR1) | stop-workers (WINCH) | reexec (USR2) | reexec --cancel
@@ -34,6 +35,9 @@ const OPTIONS = {
   remote: { type: 'string', multiple: true },
   'token-file': { type: 'string', multiple: true },
   'ca-certs': { type: 'string' },
+  // a client certificate, for endpoints started with --control-ca-certs
+  certfile: { type: 'string' },
+  keyfile: { type: 'string' },
   rolling: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -48,7 +52,7 @@ const COMMAND_FLAGS: Record<string, (keyof Flags)[]> = {
 }
 
 /** Where the server is: these flags go with every command. */
-const TARGET_FLAGS = ['socket', 'control-socket', 'name', 'remote', 'token-file', 'ca-certs', 'help']
+const TARGET_FLAGS = ['socket', 'control-socket', 'name', 'remote', 'token-file', 'ca-certs', 'certfile', 'keyfile', 'help']
 
 export class CtlError extends Error {}
 /** A mistake on the command line: exit 2 and the usage. */
@@ -219,7 +223,7 @@ export async function open(reach: Reach, onFrame?: (f: ServerFrame) => void): Pr
     }
   })
   sock.on('close', () => fatal(new CtlError('the server closed the connection')))
-  sock.on('error', (e) => fatal(new CtlError(`control socket error: ${e.message}`)))
+  sock.on('error', (e) => fatal(new CtlError(describeClientCertAlert(e) ?? `control socket error: ${e.message}`)))
   sock.write(encodeFrame({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'paddock-ctl', token: reach.token }))
   await Promise.race([new Promise<void>((r) => (welcome = r)), failed])
   let nextId = 1
@@ -278,7 +282,7 @@ export async function runCtl(argv: string[]): Promise<number> {
       const { runRemote } = await import('./ctl-remote.js')
       return await runRemote(what, flags as Parameters<typeof runRemote>[1])
     }
-    if (flags['token-file'] || flags['ca-certs']) throw new UsageError('--token-file and --ca-certs go with --remote HOST:PORT')
+    if (flags['token-file'] || flags['ca-certs'] || flags.certfile || flags.keyfile) throw new UsageError('--token-file, --ca-certs, --certfile and --keyfile go with --remote HOST:PORT')
     const given = flags.socket ?? flags['control-socket']
     if (given === '') throw new UsageError('--socket needs a PATH')
     const reach = unixReach(given ?? (await findSocket(flags.name)))

@@ -37,7 +37,7 @@ export class RefusalLimiter {
     return false
   }
 
-  /** One refused attempt (wrong or missing token, failed client certificate). */
+  /** One refused attempt (wrong or missing token, no hello in time). */
   refuse(address: string, now = Date.now()): RefusalVerdict {
     let w = this.current(address, now)
     if (!w) {

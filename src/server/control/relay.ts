@@ -8,7 +8,10 @@
 import type { ControlClient, ControlSession } from './control-server.js'
 import { encodeFrame, FrameDecoder } from './framing.js'
 import { connectUnix } from './unix-socket.js'
-import { connectRemote, describeConnectError, type RemoteCredentials, type RemoteTarget } from './remote.js'
+import { connectRemote, describeClientCertAlert, describeConnectError, type RemoteCredentials, type RemoteTarget } from './remote.js'
+
+/** Where the dashboards take their client certificate from, for the message when a server wants one. */
+const GIVE_FLEET_CERT = 'give the dashboard one (paddock dashboard --fleet-certfile FILE --fleet-keyfile FILE; the desktop app: PADDOCK_FLEET_CERTFILE and PADDOCK_FLEET_KEYFILE)'
 
 export function unixRelay(sockPath: string): { subscribe(client: ControlClient): ControlSession } {
   return {
@@ -83,12 +86,17 @@ export function tcpRelay(target: RemoteTarget, creds: RemoteCredentials): { subs
           s.on('close', () => {
             if (!closed) client.close?.(`${target.label} closed the connection`)
           })
-          s.on('error', () => {})
+          s.on('error', (err: NodeJS.ErrnoException) => {
+            // TLS 1.3: a refused client certificate arrives after the connect; retrying cannot fix it, so it is an AUTH refusal
+            const alert = describeClientCertAlert(err, GIVE_FLEET_CERT)
+            if (alert && !closed) client.send({ type: 'error', error: { code: 'PADDOCK_ERR_AUTH', message: `${target.label}: ${alert}` } })
+          })
           for (const b of pending.splice(0)) s.write(b)
         },
         (err: NodeJS.ErrnoException) => {
           if (closed) return
-          client.send({ type: 'error', error: { code: 'PADDOCK_ERR_INTERNAL', message: describeConnectError(target, err) } })
+          const alert = describeClientCertAlert(err, GIVE_FLEET_CERT)
+          client.send({ type: 'error', error: alert ? { code: 'PADDOCK_ERR_AUTH', message: `${target.label}: ${alert}` } : { code: 'PADDOCK_ERR_INTERNAL', message: describeConnectError(target, err) } })
           client.close?.('server unreachable')
         },
       )

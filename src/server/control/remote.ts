@@ -40,6 +40,29 @@ export function readTokenFile(file: string): string {
   return token
 }
 
+/**
+ * A client certificate and its key from PEM files (ctl --certfile/--keyfile, dashboard
+ * --fleet-certfile/--fleet-keyfile), checked to belong together now rather than at the first
+ * handshake, where the mismatch would look like the server's fault.
+ */
+export function readClientCert(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string) => {
+    try {
+      return fs.readFileSync(file)
+    } catch (err) {
+      throw new Error(`cannot read the client ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+  }
+  const cert = read(certFile, 'certificate')
+  const key = read(keyFile, 'key')
+  try {
+    tls.createSecureContext({ cert, key })
+  } catch (err) {
+    throw new Error(`the client certificate ${certFile} and key ${keyFile} do not go together: ${(err as Error).message}`)
+  }
+  return { cert, key }
+}
+
 const CONNECT_TIMEOUT_MS = 10_000
 
 export function connectRemote(target: RemoteTarget, creds: Omit<RemoteCredentials, 'token'> = {}): Promise<net.Socket> {
@@ -70,8 +93,24 @@ export function connectRemote(target: RemoteTarget, creds: Omit<RemoteCredential
   })
 }
 
+/**
+ * The server's TLS alert about our client certificate, in words. Under TLS 1.3 the server
+ * checks the client's certificate after the client already counts itself connected, so this
+ * arrives as an error on an open connection, not as a failed connect.
+ */
+export function describeClientCertAlert(err: NodeJS.ErrnoException, howToGive = 'pass --certfile FILE and --keyfile FILE'): string | null {
+  const code = err.code ?? ''
+  if (/CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE/.test(code)) return `the server requires a client certificate (${code}): ${howToGive}`
+  if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|DECRYPT_ERROR)/.test(code)) {
+    return `the server refused the client certificate (${code}): it must be signed by the CA in the server's --control-ca-certs`
+  }
+  return null
+}
+
 /** One line for a failed connection: the cause a person can act on. */
 export function describeConnectError(target: RemoteTarget, err: NodeJS.ErrnoException): string {
+  const alert = describeClientCertAlert(err)
+  if (alert) return `cannot connect to ${target.label}: ${alert}`
   const code = err.code ?? ''
   if (code === 'ECONNREFUSED') return `cannot connect to ${target.label}: connection refused (is paddock running there with --control-bind?)`
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot connect to ${target.label}: unknown host ${target.host}`

@@ -8,7 +8,8 @@
  *     --> first frame: hello {token} within AUTH_TIMEOUT_MS, at most PRE_AUTH_FRAME_BYTES
  *     --> token compared in constant time --> ControlServer.subscribe (a subscriber like any other)
  *
- * Refused attempts are logged and limited per address (refusals.ts). The token is never
+ * Refused tokens are logged and limited per address (refusals.ts); failed TLS handshakes are
+ * logged (a few a minute per address) but do not count toward that limit. The token is never
  * logged, and neither is anything the client sent.
  */
 import crypto from 'node:crypto'
@@ -166,8 +167,19 @@ export async function startTcpEndpoint(control: Pick<ControlServer, 'subscribe'>
     }, serve)
     // admission before the handshake: a blocked address costs no TLS work
     server.on('connection', (sock: net.Socket) => void admit(sock))
+    // A failed handshake (no client certificate, one from another CA, a client that does not
+    // trust our certificate, plain TCP on a TLS port) does not count toward the token block:
+    // it is no guess at the token, and a client certificate cannot be guessed either, so the
+    // block would protect nothing and only lock out a misconfigured client for a minute, and
+    // with it every other operator behind the same address (an SSH tunnel or `kubectl
+    // port-forward` makes everyone 127.0.0.1). Its own limiter only keeps the log short.
+    const handshakeLog = new RefusalLimiter(policy)
     server.on('tlsClientError', (err: Error & { code?: string }, sock: tls.TLSSocket) => {
-      if (sock.remoteAddress) refuse(sock.remoteAddress, `TLS handshake failed (${err.code ?? err.message})`)
+      const peer = sock.remoteAddress ?? 'unknown'
+      const v = handshakeLog.refuse(peer)
+      if (!v.log) return
+      log.warning(`control endpoint: refused ${peer}: TLS handshake failed (${err.code ?? err.message})`)
+      if (v.blockedNow) log.warning(`control endpoint: ${peer} failed ${policy.maxRefused} TLS handshakes: further ones are not logged for ${handshakeLog.blockedForSec(peer)} s (they do not block its token attempts)`)
     })
   } else {
     server = net.createServer((sock) => {

@@ -13,7 +13,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ControlServer } from './control-server.js'
-import { attachFleet } from './fleet-socket.js'
+import { attachFleet, type FleetRelayOptions } from './fleet-socket.js'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -33,6 +33,8 @@ export interface WebServerOptions {
   /** directory of the built renderer (default out/renderer from the package root) */
   root?: string
   token?: string
+  /** how /fleet reaches servers (fleet-socket.ts) */
+  fleet?: FleetRelayOptions
 }
 
 export interface WebServer {
@@ -64,7 +66,7 @@ export async function startWebServer(control: Pick<ControlServer, 'subscribe'>, 
     const origin = req.headers.origin
     if (!origin || ![...allowedHosts()].some((h) => origin === `http://${h}`)) return refuse(`Origin "${origin ?? ''}" is not this dashboard`)
     // /fleet: a relay to a remote server's TCP control endpoint (fleet-socket.ts)
-    wss.handleUpgrade(req, socket, head, (ws) => (route === '/fleet' ? attachFleet(ws, token) : attach(control, ws, token)))
+    wss.handleUpgrade(req, socket, head, (ws) => (route === '/fleet' ? attachFleet(ws, token, opts.fleet) : attach(control, ws, token)))
   })
 
   await new Promise<void>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEMO, runCli, sleep, steadyLoad, stopAll } from '../../helpers/proc.js'
 import { startFleetServer, tokenFile, type FleetServer } from '../../helpers/fleet.js'
+import { makeTestCa } from '../../helpers/tls.js'
 
 afterEach(stopAll)
 
@@ -107,7 +108,9 @@ describe('paddock ctl --remote usage', () => {
       [['--remote', '127.0.0.2:9400', 'status'], /--remote needs --token-file FILE/],
       [['--remote', '127.0.0.2:9400', '--remote', '127.0.0.3:9400', '--token-file', tok.file, '--token-file', tok.file, '--token-file', tok.file, 'status'], /one --token-file for every server, or one for all: 2 --remote, 3 --token-file/],
       [['--remote', '127.0.0.2:9400', '--socket', '/tmp/x.sock', '--token-file', tok.file, 'status'], /give no --socket or --name with it/],
-      [['--token-file', tok.file, 'status'], /--token-file and --ca-certs go with --remote/],
+      [['--token-file', tok.file, 'status'], /--token-file, --ca-certs, --certfile and --keyfile go with --remote/],
+      [['--certfile', tok.file, '--keyfile', tok.file, 'status'], /--certfile and --keyfile go with --remote/],
+      [['--remote', 'tls://127.0.0.2:9400', '--token-file', tok.file, '--certfile', tok.file, 'status'], /--certfile and --keyfile go together/],
       [['--remote', 'nohostport', '--token-file', tok.file, 'status'], /"nohostport" is not HOST:PORT/],
       [['--remote', '127.0.0.2:9400', '--remote', '127.0.0.3:9400', '--token-file', tok.file, 'watch'], /watch follows one server/],
       [['--remote', '127.0.0.2:9400', '--token-file', tok.file, 'status', '--rolling'], /"status" takes no --rolling/],
@@ -117,5 +120,19 @@ describe('paddock ctl --remote usage', () => {
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.stderr.split('\n')[0]).toMatch(re)
     }
+  })
+})
+
+describe('paddock dashboard --fleet-certfile/--fleet-keyfile', () => {
+  it('wants both, belonging together, and says so before serving anything (exit 2)', async () => {
+    const ca = makeTestCa(['127.0.0.2'])
+    const other = makeTestCa(['127.0.0.2'])
+    const half = await runCli(['dashboard', '--fleet-certfile', ca.clientCert])
+    expect(half.code).toBe(2)
+    expect(half.stderr).toMatch(/--fleet-certfile and --fleet-keyfile go together/)
+    const mismatched = await runCli(['dashboard', '--fleet-certfile', ca.clientCert, '--fleet-keyfile', other.clientKey])
+    expect(mismatched.code).toBe(2)
+    expect(mismatched.stderr).toMatch(/do not go together/)
+    expect(mismatched.stdout).not.toMatch(/paddock dashboard:/)
   })
 })

@@ -10,6 +10,9 @@ import { DEMO, runCli, stopAll } from '../../helpers/proc.js'
 import { startFleetServer, tokenFile } from '../../helpers/fleet.js'
 import { makeTestCa } from '../../helpers/tls.js'
 import { encodeFrame, FrameDecoder } from '../../../src/server/control/framing.js'
+import { ControlServer } from '../../../src/server/control/control-server.js'
+import { startTcpEndpoint } from '../../../src/server/control/tcp-endpoint.js'
+import { fakeArbiter } from './fake-arbiter.js'
 
 afterEach(stopAll)
 
@@ -85,7 +88,52 @@ describe('TCP control endpoint', () => {
     expect(withCert.type).toBe('welcome')
     const noCert = await runCli(['ctl', '--remote', b.control, '--token-file', b.tokenFile, '--ca-certs', ca.ca, 'status'])
     expect(noCert.code).toBe(1)
+    expect(noCert.stderr).toMatch(/requires a client certificate .*--certfile FILE and --keyfile FILE/)
     await b.paddock.waitFor(/control endpoint: refused 127\.0\.0\.1: TLS handshake failed/)
+    // ctl presents one with --certfile/--keyfile (turning TLS on, as --ca-certs does)
+    const withCtlCert = await runCli(['ctl', '--remote', b.control.replace(/^tls:\/\//, ''), '--token-file', b.tokenFile, '--ca-certs', ca.ca, '--certfile', ca.clientCert, '--keyfile', ca.clientKey, 'status'])
+    expect(withCtlCert.stderr).toBe('')
+    expect(withCtlCert.stdout).toMatch(/workers 1\/1/)
+    // a certificate from another CA is refused (TLS 1.3 closes without an alert the client reads)
+    const other = makeTestCa(['127.0.0.3'])
+    const before = b.paddock.output().match(/TLS handshake failed/g)!.length
+    const foreign = await runCli(['ctl', '--remote', b.control, '--token-file', b.tokenFile, '--ca-certs', ca.ca, '--certfile', other.clientCert, '--keyfile', other.clientKey, 'status'])
+    expect(foreign.code).toBe(1)
+    await b.paddock.waitFor(new RegExp(`(?:[^]*TLS handshake failed){${before + 1}}`))
+    // a key that is not the certificate's: said before connecting
+    const mismatched = await runCli(['ctl', '--remote', b.control, '--token-file', b.tokenFile, '--ca-certs', ca.ca, '--certfile', ca.clientCert, '--keyfile', other.clientKey, 'status'])
+    expect(mismatched.code).toBe(1)
+    expect(mismatched.stderr).toMatch(/do not go together/)
+  })
+
+  it('does not count failed TLS handshakes toward the token block, and keeps their log short', async () => {
+    const ca = makeTestCa(['127.0.0.2'])
+    const tok = tokenFile()
+    const warnings: string[] = []
+    const control = new ControlServer(fakeArbiter(), { rateHz: 10 })
+    const ep = await startTcpEndpoint(control, {
+      bind: '127.0.0.2:0', tokenFile: tok.file, certFile: ca.serverCert, keyFile: ca.serverKey, caFile: ca.ca,
+      log: { warning: (m) => warnings.push(m), info: () => {} }, refusals: { maxRefused: 3, windowMs: 60_000 },
+    })
+    try {
+      const trust = { ca: readFileSync(ca.ca) }
+      const withCert = { ...trust, cert: readFileSync(ca.clientCert), key: readFileSync(ca.clientKey) }
+      // a client without a certificate, six times: twice the token limit
+      for (let i = 0; i < 6; i++) await expect(tlsHello(ep.port, '127.0.0.2', trust, tok.token)).rejects.toThrow()
+      // the same address with a certificate and the right token is still served
+      expect((await tlsHello(ep.port, '127.0.0.2', withCert, tok.token)).type).toBe('welcome')
+      const lines = warnings.filter((w) => /TLS handshake/.test(w))
+      expect(lines.filter((w) => /refused 127\.0\.0\.1: TLS handshake failed/.test(w))).toHaveLength(3)
+      expect(lines.at(-1)).toMatch(/127\.0\.0\.1 failed 3 TLS handshakes: further ones are not logged for \d+ s/)
+      expect(warnings.some((w) => /dropped unread/.test(w))).toBe(false)
+      // wrong tokens still block: three, then even the right one is dropped unread
+      for (let i = 0; i < 3; i++) expect((await tlsHello(ep.port, '127.0.0.2', withCert, 'wrong-token-0123456789')).error?.code).toBe('PADDOCK_ERR_AUTH')
+      await expect(tlsHello(ep.port, '127.0.0.2', withCert, tok.token)).rejects.toThrow()
+      expect(warnings.some((w) => /127\.0\.0\.1 was refused 3 times: its connections are dropped unread/.test(w))).toBe(true)
+    } finally {
+      await ep.close()
+      control.close()
+    }
   })
 
   it('refuses at start, with one line and exit 2: a plain non-loopback bind, no token file, the app port', async () => {

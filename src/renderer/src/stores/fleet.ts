@@ -14,7 +14,7 @@ import { defineStore } from 'pinia'
 import { computed, markRaw, reactive, ref } from 'vue'
 import type { ArbiterSnapshot, CommandResult, ControlCommand, ControlEvent } from '../../../shared/protocol'
 import type { ControlTransport } from '../transport/types'
-import { fleetTransport, type FleetServerSpec } from '../transport/fleet'
+import { fleetTransport, listLocalServers, type FleetServerSpec, type LocalServers } from '../transport/fleet'
 import { ControlSession } from '../lib/session'
 
 /** Samples kept for a row's throughput sparkline (one a second). */
@@ -48,11 +48,40 @@ export const useFleetStore = defineStore('fleet', () => {
   const rolling = ref(false)
   const rolloutMessage = ref<string | null>(null)
   let connector: (spec: FleetServerSpec) => ControlTransport = fleetTransport
+  let lister: () => Promise<LocalServers> = () => listLocalServers()
   let nextId = 1
+  /** what the last look for local servers found, for the view */
+  const localNote = ref<string | null>(null)
 
   /** For tests and the desktop: how a server is reached. */
   function setConnector(fn: (spec: FleetServerSpec) => ControlTransport): void {
     connector = fn
+  }
+
+  /** For tests: how the servers on this machine are found. */
+  function setLocalLister(fn: () => Promise<LocalServers>): void {
+    lister = fn
+  }
+
+  /**
+   * Adds every server running on this machine that is not in the fleet yet, by its control
+   * socket (no token: the socket's file modes guard it). Returns how many were added.
+   */
+  async function addLocal(): Promise<number> {
+    let found: LocalServers
+    try {
+      found = await lister()
+    } catch (err) {
+      localNote.value = `cannot list local servers: ${err instanceof Error ? err.message : String(err)}`
+      return 0
+    }
+    const fresh = found.servers.filter((l) => !servers.value.some((s) => s.address === l.address))
+    for (const l of fresh) add({ address: l.address, token: '' })
+    const n = found.servers.length
+    localNote.value = n === 0
+      ? `no paddock server running on this machine (looked in ${found.dir})`
+      : `${n} local server${n === 1 ? '' : 's'} in ${found.dir}: ${fresh.length ? `${fresh.length} added` : 'all already here'}`
+    return fresh.length
   }
 
   function find(id: string): FleetServer | undefined {
@@ -184,7 +213,7 @@ export const useFleetStore = defineStore('fleet', () => {
     return { servers: servers.value.length, open, ready, target, rps, queue, p99, errorRate: total ? errors / total : null }
   })
 
-  return { servers, rolling, rolloutMessage, totals, setConnector, add, remove, specOf, command, scaleAll, rollingReload }
+  return { servers, rolling, rolloutMessage, localNote, totals, setConnector, setLocalLister, add, addLocal, remove, specOf, command, scaleAll, rollingReload }
 })
 
 export function readyWorkers(s: ArbiterSnapshot): number {

@@ -9,9 +9,10 @@
  */
 import type { ClientFrame, ServerFrame } from '../../../shared/protocol'
 import type { FleetServerSpec } from '../../../shared/bridge'
+import type { LocalServers } from '../../../shared/fleet-address'
 import type { ControlTransport } from './types'
 
-export type { FleetServerSpec }
+export type { FleetServerSpec, LocalServers }
 
 export const FLEET_BACKOFF = { firstMs: 500, maxMs: 10_000 }
 
@@ -126,4 +127,30 @@ export function fleetBridgeTransport(bridge: NonNullable<Window['paddock']>, spe
 export function fleetTransport(spec: FleetServerSpec): ControlTransport {
   const bridge = typeof window !== 'undefined' ? window.paddock : undefined
   return bridge?.fleet ? fleetBridgeTransport(bridge, spec) : fleetSocketTransport(spec)
+}
+
+/**
+ * The servers running on this machine (their control sockets, dead masters left out), as
+ * `unix:PATH` addresses that need no token. Browser: asked of the dashboard's loopback server
+ * on /fleet (one short-lived WebSocket); desktop: of Electron main.
+ */
+export function listLocalServers(loc: Location = window.location): Promise<LocalServers> {
+  const bridge = typeof window !== 'undefined' ? window.paddock : undefined
+  if (bridge?.fleet) return bridge.fleet.local()
+  const dashboardToken = new URLSearchParams(loc.hash.replace(/^#/, '')).get('token') ?? ''
+  return new Promise((resolve, reject) => {
+    const sock = new WebSocket(`${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/fleet`)
+    let answered = false
+    sock.onopen = () => sock.send(JSON.stringify({ type: 'fleet.local', token: dashboardToken }))
+    sock.onmessage = (m) => {
+      const f = JSON.parse(String(m.data)) as { type: string; error?: { message: string } } & Partial<LocalServers>
+      answered = true
+      if (f.type === 'fleet.local') resolve({ dir: f.dir ?? '', servers: f.servers ?? [] })
+      else reject(new Error(f.error?.message ?? 'the dashboard did not list local servers'))
+      sock.close()
+    }
+    sock.onclose = (e) => {
+      if (!answered) reject(new Error(e.reason || `the dashboard closed the connection (${e.code})`))
+    }
+  })
 }
