@@ -18,6 +18,8 @@ type ValueOf<S extends Spec> = S['type'] extends 'bool'
     ? number
     : S['type'] extends 'list'
       ? string | readonly string[]
+      : S['type'] extends 'object'
+        ? Readonly<Record<string, string>>
       : S extends { choices: readonly (infer C extends string)[] }
         ? C
         : string

@@ -75,6 +75,8 @@ const TABLE = [
   { name: 'statsd_prefix', flag: 'statsd-prefix', type: 'string', default: '', apply: 'restart', section: 'control', meta: 'PREFIX', description: 'Prefix for statsd metric names.' },
   { name: 'dogstatsd_tags', flag: 'dogstatsd-tags', type: 'string', default: '', apply: 'restart', section: 'control', meta: 'TAGS', description: 'Comma-separated DogStatsD tags.' },
   { name: 'dashboard', flag: 'dashboard', type: 'bool', default: false, apply: 'restart', section: 'control', description: 'Also serve the browser dashboard on 127.0.0.1 (URL with a token is logged).' },
+  // ---- the HTTP edge: issue 14 (secure_scheme_headers, PROXY protocol, TLS)
+  { name: 'secure_scheme_headers', type: 'object', default: () => ({ 'X-FORWARDED-PROTOCOL': 'ssl', 'X-FORWARDED-PROTO': 'https', 'X-FORWARDED-SSL': 'on' }), apply: 'reload', section: 'http', description: "Headers (name: value) with which a front end in forwarded_allow_ips says a request came over HTTPS, as Gunicorn's; from any other peer they are removed. Config file only." },
 ] as const satisfies readonly SettingSpec[]
 
 export type SettingsTable = typeof TABLE

@@ -30,7 +30,8 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
       return list
     }
     case 'object':
-      if (typeof raw !== 'object') throw bad('expected an object')
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw bad('expected an object')
+      if (spec.name === 'secure_scheme_headers') for (const [k, v] of Object.entries(raw)) if (typeof v !== 'string') throw bad(`header ${k}: the value must be a string`)
       return raw
     default: {
       if (typeof raw !== 'string' && typeof raw !== 'number') throw bad('expected a string')

@@ -21,6 +21,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import type { ActiveRequest } from '../../accounting/counters.js'
+import { kStripped } from '../../symbols.js'
 import type { LogLevel } from '../../../shared/protocol.js'
 import { BODY_WINDOW, RESPONSE_WINDOW, toWire, wireBytes, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './messages.js'
 
@@ -151,7 +152,8 @@ export async function startThreadPool(opts: {
       if (!slot) return
       const job = queue.shift()!
       // the client left while its request waited: nothing to run
-      if (job.res.destroyed || job.req.destroyed) continue
+      // ...or the edge answered it already (a framing error in its body)
+      if (job.res.destroyed || job.req.destroyed || job.res.writableEnded) continue
       run(slot, job)
     }
   }
@@ -170,12 +172,13 @@ export async function startThreadPool(opts: {
     const headers: string[] = []
     const raw = req.rawHeaders
     let body = false
+    const stripped = (req as IncomingMessage & { [kStripped]?: boolean })[kStripped] === true
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase()
       if (name === 'content-length') body ||= raw[i + 1] !== '0'
       else if (name === 'transfer-encoding') body = true
       // headers the edge removed (untrusted forwarding headers) stay removed
-      if (HOP.has(name) || (name.startsWith('x-forwarded-') && req.headers[name] === undefined)) continue
+      if (HOP.has(name) || (stripped && req.headers[name] === undefined)) continue
       headers.push(raw[i]!, raw[i + 1]!)
     }
     const s = req.socket
@@ -222,6 +225,11 @@ export async function startThreadPool(opts: {
     const job = slot.busy
     if (!job || slot.exchange !== m.id) return
     const res = job.res
+    // the edge answered for it already (a framing error in its body): the thread's answer is moot
+    if (res.writableEnded) {
+      if (m.end) release(slot)
+      return
+    }
     if (m.head) {
       const h = m.head.headers
       // the app's headers replace the edge's (its own Server header wins); a repeated one
