@@ -6,6 +6,7 @@
  * http/server.ts), checked against the one list of hook names.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TlsOptions } from 'node:tls'
 import type { ArbiterApi } from './arbiter/api.js'
 import type { HookName, SettingsTable } from './config/settings.js'
 import type { WorkerClassName } from '../shared/protocol.js'
@@ -80,6 +81,8 @@ export interface PaddockHooks {
   worker_exit(arbiter: null, worker: WorkerInfo): void
   nworkers_changed(arbiter: ArbiterApi, newValue: number, oldValue: number): void
   on_exit(arbiter: ArbiterApi): void
+  /** each worker, setting up TLS: change Node's TLS options, or return new ones (Gunicorn's ssl_context) */
+  ssl_context(settings: Record<string, unknown>, options: TlsOptions): TlsOptions | void
 }
 
 // Compile-time check: PaddockHooks names exactly the hooks of HOOK_NAMES, no more, no fewer.

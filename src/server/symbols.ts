@@ -22,6 +22,16 @@ export const kQueued = Symbol('paddock.queued')
  */
 export const kLastRequest = Symbol('paddock.lastRequest')
 
+/** the client a PROXY header named (http/intake.ts); carried over to the TLS socket on top */
+export const kClient = Symbol('paddock.client')
+
+// ---------------------------------------------------------------- on the http.Server
+/**
+ * event: a connection was accepted and is in the intake (PROXY header, TLS handshake); it
+ * counts for the accept limit from then until it closes (http/intake.ts, classes/accept.ts)
+ */
+export const kAdmitted = Symbol('paddock.admitted')
+
 // ---------------------------------------------------------------- on a response
 /** the running request it answers, until it closes (http/server.ts) */
 export const kRef = Symbol('paddock.ref')

@@ -29,6 +29,7 @@ import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import { resolveConfig, settingInfos, normalize, type ResolvedConfig } from '../config/resolve.js'
 import { specFor, coerceSetting } from '../config/validate.js'
+import { tlsEnabled } from '../http/tls.js'
 import { WORKER_ENV, type MasterMessage, type WorkerBootInfo, type WorkerMessage } from '../worker/ipc.js'
 import {
   PROTOCOL_VERSION,
@@ -152,7 +153,7 @@ export class Arbiter implements ArbiterApi {
     const s = this.config.settings
     this.hook('on_starting', this)
     this.listeners = await bindAll(this.bindSpecs(), this.binderEntry, this.options.execArgv)
-    for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l)} (${process.pid})`)
+    for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l, tlsEnabled(s))} (${process.pid})`)
     this.log.info(`Using worker: ${this.workerClass()}`)
     if (s.pidfile) {
       writeFileSync(String(s.pidfile), `${process.pid}\n`)
@@ -180,7 +181,7 @@ export class Arbiter implements ArbiterApi {
       threads: Number(s.threads),
       workerConnections: Number(s.worker_connections),
       generation: this.generation,
-      listeners: this.listeners.map((l) => ({ ...l.snapshot })),
+      listeners: this.listeners.map((l) => ({ ...l.snapshot, tls: tlsEnabled(s) })),
       counters: { ...this.counters, requests: this.totalRequests() },
       workers: [...this.workers.values()].map(workerSnapshot),
       rates: this.rates.summary(),

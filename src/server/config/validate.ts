@@ -37,7 +37,7 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
       if (typeof raw !== 'string' && typeof raw !== 'number') throw bad('expected a string')
       const s = String(raw)
       if (spec.choices && !spec.choices.includes(s)) throw bad(`expected one of ${spec.choices.join(', ')}`)
-      if (spec.name === 'forwarded_allow_ips') checkAllowList(s, bad)
+      if (spec.name === 'forwarded_allow_ips' || spec.name === 'proxy_allow_from') checkAllowList(s, bad)
       return s
     }
   }

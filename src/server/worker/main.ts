@@ -16,6 +16,8 @@ import type { BootedClass } from '../classes/worker-class.js'
 import { trackConnections, type ConnectionTracking } from '../classes/accept.js'
 import { endUpgraded } from '../classes/drain.js'
 import { formatAccessLog } from '../log/access.js'
+import { createIntake } from '../http/intake.js'
+import type { SslContextHook } from '../http/tls.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
 import type { LogLevel } from '../../shared/protocol.js'
@@ -104,11 +106,13 @@ async function boot(): Promise<void> {
   send({ t: 'booted' })
 
   const server = await booted.createServer()
+  // PROXY header and TLS handshake, when configured, before the class's server sees a connection
+  const intake = createIntake(server, settings, { log, sslContext: hooks.ssl_context as SslContextHook | undefined })
   for (const l of info.listeners) {
     // the socket options http.Server gives its own connections: half-open is left to the
     // HTTP layer (a client's FIN aborts its request, so apps see 'close' and stop work), and
     // no Nagle delay on small answers
-    const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (socket) => server.emit('connection', socket))
+    const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, intake)
     await new Promise<void>((resolve, reject) => {
       ln.once('error', reject)
       ln.listen({ fd: l.fd, backlog: Number(settings.backlog ?? 2048) }, () => resolve())
@@ -158,6 +162,7 @@ function writeAccess(startedAt: number, req: http.IncomingMessage, res: http.Ser
     at: new Date(startedAt),
     requestHeaders: req.headers,
     responseHeaders: res.getHeaders(),
+    scheme: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
   })
   try {
     writeSync(accessFd!, line + '\n')

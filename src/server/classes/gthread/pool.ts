@@ -23,7 +23,9 @@ import { fileURLToPath } from 'node:url'
 import type { ActiveRequest } from '../../accounting/counters.js'
 import { kStripped } from '../../symbols.js'
 import type { LogLevel } from '../../../shared/protocol.js'
-import { BODY_WINDOW, RESPONSE_WINDOW, toWire, wireBytes, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './messages.js'
+import { BODY_WINDOW, RESPONSE_WINDOW, toWire, wireBytes, type Remote, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './messages.js'
+import type { Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
 
 /** Hop-by-hop headers: about one connection, never forwarded (RFC 9110 7.6.1). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
@@ -190,7 +192,7 @@ export async function startThreadPool(opts: {
       url: req.url ?? '/',
       httpVersion: req.httpVersion,
       headers,
-      remote: { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily, encrypted: Boolean((s as { encrypted?: boolean }).encrypted) },
+      remote: remoteOf(s),
       body,
     })
     if (body) {
@@ -295,6 +297,21 @@ export async function startThreadPool(opts: {
       }
       if (hints.link !== undefined) res.writeEarlyHints(hints)
     }
+  }
+
+  /** The client as the thread's stand-in socket shows it: address (a PROXY header's, if any), TLS. */
+  function remoteOf(s: Socket): Remote {
+    const remote: Remote = { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily, encrypted: false }
+    if (!(s instanceof TLSSocket)) return remote
+    remote.encrypted = true
+    const cert = s.getPeerCertificate()
+    remote.tls = {
+      authorized: s.authorized,
+      authorizationError: s.authorizationError ? String(s.authorizationError) : undefined,
+      alpnProtocol: s.alpnProtocol ?? false,
+      peerCertificate: cert && cert.subject ? { subject: { ...cert.subject }, issuer: { ...cert.issuer }, valid_from: cert.valid_from, valid_to: cert.valid_to, serialNumber: cert.serialNumber, fingerprint256: cert.fingerprint256 } : null,
+    }
+    return remote
   }
 
   function internalError(res: ServerResponse): void {
