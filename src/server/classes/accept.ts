@@ -63,6 +63,8 @@ export interface ConnectionTracking {
   update(): void
   /** stop accepting for `ms` whatever else happens (rebalancing: let other workers take new connections) */
   hold(ms: number): void
+  /** connections open, those still in the intake (PROXY header, TLS handshake) included */
+  open(): number
 }
 
 /** gthread's pool as the accept gate sees it */
@@ -144,5 +146,5 @@ export function trackConnections(server: http.Server, listeners: Server[], count
       update()
     })
   })
-  return { gate, sockets, update, hold }
+  return { gate, sockets, update, hold, open }
 }

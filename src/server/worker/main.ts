@@ -209,7 +209,8 @@ function closeIdleLoop(): void {
 }
 
 function maybeExit(): void {
-  if (draining && counters.inFlight === 0 && (tracking?.sockets.size ?? 0) === 0) exit(0, 'drained')
+  // open(): a connection still in its TLS handshake is not the server's yet, but must not be cut
+  if (draining && counters.inFlight === 0 && (tracking?.open() ?? 0) === 0) exit(0, 'drained')
 }
 
 let exiting = false
