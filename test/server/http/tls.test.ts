@@ -120,6 +120,34 @@ describe('TLS: accept semantics and PROXY in front', () => {
   }
 })
 
+describe('TLS options', () => {
+  afterAll(stopAll)
+
+  it('--tls-min-version and the ssl_context hook in the config file set what the handshake accepts', async () => {
+    const tls12 = (port: number) =>
+      new Promise<string>((resolve) => {
+        const s = tls.connect({ port, host: '127.0.0.1', ca: ca.ca, servername: 'localhost', maxVersion: 'TLSv1.2' }, () => {
+          resolve(String(s.getProtocol()))
+          s.destroy()
+        })
+        s.on('error', (e) => resolve(`refused: ${(e as NodeJS.ErrnoException).code ?? e.message}`))
+      })
+    const flag = await startPaddock(['-w', '1', '-k', 'async', '--certfile', server.cert, '--keyfile', server.key, '--tls-min-version', 'TLSv1.3', join(FIXTURES, 'apps/peer.mjs')])
+    await waitForWorkers(flag, 1)
+    expect(await tls12(flag.port)).toMatch(/^refused/)
+    const config = join(mkdtempSync(join(tmpdir(), 'paddock-sslctx-')), 'paddock.config.mjs')
+    writeFileSync(config, `export function ssl_context(settings, options) { return { ...options, minVersion: 'TLSv1.3' } }\n`)
+    const hook = await startPaddock(['-c', config, '-w', '1', '-k', 'gthread', '--certfile', server.cert, '--keyfile', server.key, join(FIXTURES, 'apps/peer.mjs')])
+    await waitForWorkers(hook, 1)
+    expect(await tls12(hook.port)).toMatch(/^refused/)
+    expect((await httpsGet(hook.port, '/', { ca: ca.ca })).status).toBe(200)
+    // without either, TLS 1.2 is accepted (the default minimum)
+    const plain = await startPaddock(['-w', '1', '-k', 'async', '--certfile', server.cert, '--keyfile', server.key, join(FIXTURES, 'apps/peer.mjs')])
+    await waitForWorkers(plain, 1)
+    expect(await tls12(plain.port)).toBe('TLSv1.2')
+  })
+})
+
 describe('mutual TLS', () => {
   afterAll(stopAll)
 
