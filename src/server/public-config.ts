@@ -6,6 +6,7 @@
  * http/server.ts), checked against the one list of hook names.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TlsOptions } from 'node:tls'
 import type { ArbiterApi } from './arbiter/api.js'
 import type { HookName, SettingsTable } from './config/settings.js'
 import type { WorkerClassName } from '../shared/protocol.js'
@@ -18,6 +19,8 @@ type ValueOf<S extends Spec> = S['type'] extends 'bool'
     ? S extends { words: readonly (infer W extends string)[] } ? number | W : number
     : S['type'] extends 'list'
       ? string | readonly string[]
+      : S['type'] extends 'object'
+        ? Readonly<Record<string, string>>
       : S extends { choices: readonly (infer C extends string)[] }
         ? C
         : string
@@ -83,6 +86,8 @@ export interface PaddockHooks {
   worker_exit(arbiter: null, worker: WorkerInfo): void | Promise<void>
   nworkers_changed(arbiter: ArbiterApi, newValue: number, oldValue: number): void | Promise<void>
   on_exit(arbiter: ArbiterApi): void | Promise<void>
+  /** each worker, setting up TLS: change Node's TLS options, or return new ones (Gunicorn's ssl_context) */
+  ssl_context(settings: Record<string, unknown>, options: TlsOptions): TlsOptions | void
 }
 
 // Compile-time check: PaddockHooks names exactly the hooks of HOOK_NAMES, no more, no fewer.

@@ -43,6 +43,8 @@ export interface ListenerSnapshot {
   port?: number
   path?: string
   backlog: number
+  /** The workers serve TLS on it (https://). */
+  tls?: boolean
   /** Connections completed by the kernel and waiting for a worker to accept them (Linux: rx_queue of the LISTEN socket). null where the OS does not tell. */
   queueDepth: number | null
 }

@@ -76,7 +76,7 @@ export async function startPaddock(args: string[], opts: { env?: NodeJS.ProcessE
       check()
     })
   // a process that serves no app (`dashboard --attach`) says it is up with another line
-  const m = opts.ready ? await waitFor(opts.ready) : await waitFor(/Listening at: http:\/\/[^\s]+:(\d+)/)
+  const m = opts.ready ? await waitFor(opts.ready) : await waitFor(/Listening at: https?:\/\/[^\s]+:(\d+)/)
   const p: Paddock = { child, pid: child.pid!, port: opts.ready ? 0 : Number(m[1]), output: () => out, waitFor, exited }
   return p
 }

@@ -48,6 +48,7 @@ import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 import type { WorkerMessage } from '../worker/ipc.js'
+import { tlsEnabled } from '../http/tls.js'
 import {
   PROTOCOL_VERSION,
   type ArbiterSnapshot,
@@ -162,7 +163,7 @@ export class Arbiter implements ArbiterApi {
     this.identity = workerIdentity(this.config.settings)
     handToWorkers(this.config.settings.accesslog as string | null, this.identity)
     this.listeners = await bindAll(bindSpecs(this.config.settings, this.options.inherited, this.log), this.binderEntry, this.options.execArgv)
-    for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l)} (${process.pid})`)
+    for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l, tlsEnabled(this.config.settings))} (${process.pid})`)
     this.log.info(`Using worker: ${this.workerClass()}`)
     this.pidfile.write()
     this.setState('running')
@@ -187,7 +188,7 @@ export class Arbiter implements ArbiterApi {
       threads: Number(s.threads),
       workerConnections: Number(s.worker_connections),
       generation: this.reloads.generation,
-      listeners: this.listeners.map((l) => ({ ...l.snapshot })),
+      listeners: this.listeners.map((l) => ({ ...l.snapshot, tls: tlsEnabled(this.config.settings) })),
       counters: { ...this.counters, requests: this.totalRequests() },
       workers: [...this.workers.values()].map(workerSnapshot),
       rates: this.rates.summary(),

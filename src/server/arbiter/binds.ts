@@ -116,11 +116,12 @@ export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: 
   return out
 }
 
-export function listenerUrl(l: BoundListener): string {
+/** `secure`: the workers serve TLS on it (certfile set) */
+export function listenerUrl(l: BoundListener, secure = false): string {
   // a Unix socket opened from an fd has no address to ask for: say which fd it is
   if (l.snapshot.kind === 'unix') return l.snapshot.path ? `unix:${l.snapshot.path}` : l.spec.bind
   const host = l.snapshot.host!.includes(':') ? `[${l.snapshot.host}]` : l.snapshot.host
-  return `http://${host}:${l.snapshot.port}`
+  return `${secure ? 'https' : 'http'}://${host}:${l.snapshot.port}`
 }
 
 /**

@@ -11,6 +11,9 @@ import { callClose, closeExport, importAppModule, splitAppSpec } from '../app/lo
 import { PaddockError } from '../errors.js'
 import { takeAcceptedAt, type ActiveRequest, type WorkerCounters } from '../accounting/counters.js'
 import { queueBehind } from '../http/server.js'
+import { checkConformance } from '../http/limits.js'
+import { answerSocket, onClientError, rejectResponse } from '../http/errors.js'
+import { kLastRequest, kRes, type PaddockSocket } from '../symbols.js'
 import { closeIdleConnections } from './drain.js'
 import { ownFigures, workerConnections } from './event-loop.js'
 import { countUpgraded } from './upgrade.js'
@@ -123,11 +126,45 @@ export function instrument(
     if (!res.socket) queueBehind(req.socket, res)
   })
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => countUpgraded(req, socket, counters))
+  guardRequests(server)
   queueMicrotask(() => {
     try {
       server.emit('listening')
     } catch {
       // a framework's own 'listening' handler may expect an address; ours only needs the timers
     }
+  })
+}
+
+/**
+ * What paddock enforces on the app's own server before its listeners run: the RFC rules of
+ * checkConformance (Node lets two Host headers through), an answer to CONNECT when the app
+ * does not take tunnels (Node closes without a word), and paddock's answers to framing errors. A 'request' listener cannot stop the app's
+ * own listeners, so the check sits in the server's emit.
+ */
+function guardRequests(server: http.Server): void {
+  const emit = server.emit
+  server.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'request') {
+      const req = args[0] as http.IncomingMessage & { [kRes]?: http.ServerResponse }
+      ;(req.socket as PaddockSocket)[kLastRequest] = req
+      req[kRes] = args[1] as http.ServerResponse
+      const rejection = checkConformance(req)
+      if (rejection) {
+        rejectResponse(args[1] as http.ServerResponse, rejection.status, rejection.reason)
+        return true
+      }
+    }
+    return emit.apply(this, [event, ...args] as Parameters<typeof emit>)
+  } as typeof server.emit
+  // Node emits 'connect' only when someone listens; the app's own listener, if any, answers
+  const noTunnels = (_req: http.IncomingMessage, socket: Socket) => {
+    if (server.listenerCount('connect') === 1) answerSocket(socket, 501, 'CONNECT is not served here')
+  }
+  server.on('connect', noTunnels)
+  // a framing error after an answer went out closes quietly, as on paddock's own server,
+  // unless the app handles client errors itself
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (server.listenerCount('clientError') === 1) onClientError(err, socket)
   })
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import type net from 'node:net'
 import { parseArgs } from 'node:util'
 import { PROTOCOL_VERSION, type ArbiterSnapshot, type CommandResult, type ControlCommand, type ServerFrame } from '../../shared/protocol.js'
-import { boundAddress } from '../../shared/listeners.js'
+import { shownAddress } from '../../shared/listeners.js'
 import { WORKER_CLASSES, type WorkerClassInput } from '../../shared/worker-classes.js'
 import { encodeFrame, FrameDecoder } from '../control/framing.js'
 import { connectUnix, defaultSocketDir, defaultSocketPath } from '../control/unix-socket.js'
@@ -158,7 +158,7 @@ export function workersTable(s: ArbiterSnapshot): string {
 }
 
 export function statusText(s: ArbiterSnapshot): string {
-  const q = s.listeners.map((l) => `${boundAddress(l)} (queue ${l.queueDepth ?? '-'})`).join(', ')
+  const q = s.listeners.map((l) => `${shownAddress(l)} (queue ${l.queueDepth ?? '-'})`).join(', ')
   return [
     `${s.name} pid ${s.pid}: ${s.state}, generation ${s.generation}, ${s.workerClass}`,
     `workers ${s.workers.filter((w) => w.state !== 'exited').length}/${s.targetWorkers}, requests ${s.counters.requests}, ${s.rates.requestsPerSec.toFixed(1)} req/s`,

@@ -28,6 +28,8 @@ export interface SettingSpec {
   negatable?: boolean
   /** Value placeholder shown in --help. */
   meta?: string
+  /** The value of the flag given without one (`--proxy-protocol` alone means auto). */
+  bare?: string
 }
 
 const env = process.env
@@ -92,6 +94,16 @@ const TABLE = [
   { name: 'statsd_prefix', flag: 'statsd-prefix', type: 'string', default: '', apply: 'restart', section: 'control', meta: 'PREFIX', description: 'Prefix for statsd metric names.' },
   { name: 'dogstatsd_tags', flag: 'dogstatsd-tags', type: 'string', default: '', apply: 'restart', section: 'control', meta: 'TAGS', description: 'Comma-separated DogStatsD tags.' },
   { name: 'dashboard', flag: 'dashboard', type: 'bool', default: false, apply: 'restart', section: 'control', description: 'Also serve the browser dashboard on 127.0.0.1 (URL with a token is logged).' },
+  // ---- the HTTP edge: issue 14 (secure_scheme_headers, PROXY protocol, TLS)
+  { name: 'secure_scheme_headers', type: 'object', default: () => ({ 'X-FORWARDED-PROTOCOL': 'ssl', 'X-FORWARDED-PROTO': 'https', 'X-FORWARDED-SSL': 'on' }), apply: 'reload', section: 'http', description: "Headers (name: value) with which a front end in forwarded_allow_ips says a request came over HTTPS, as Gunicorn's; from any other peer they are removed. Config file only." },
+  { name: 'proxy_protocol', flag: 'proxy-protocol', type: 'string', default: 'off', choices: ['off', 'v1', 'v2', 'auto'], bare: 'auto', apply: 'reload', section: 'http', meta: 'VERSION', description: 'Expect a PROXY protocol header (HAProxy send-proxy / send-proxy-v2) first on every connection from proxy_allow_from: off, v1, v2, or auto (either). A bare --proxy-protocol means auto. The client address in it becomes the peer the app and the access log see.' },
+  { name: 'proxy_allow_from', flag: 'proxy-allow-from', type: 'string', default: '127.0.0.1,::1', apply: 'reload', section: 'http', meta: 'IPS', description: 'Peers that must send a PROXY header: a comma list of addresses and CIDR subnets, or * for all. A PROXY header from any other peer closes the connection.' },
+  { name: 'certfile', flag: 'certfile', type: 'string', default: null, apply: 'reload', section: 'http', meta: 'FILE', description: 'TLS certificate (PEM, the chain after it). Serves HTTPS in every worker class; HUP re-reads it.' },
+  { name: 'keyfile', flag: 'keyfile', type: 'string', default: null, apply: 'reload', section: 'http', meta: 'FILE', description: 'TLS private key (PEM). Default: the key in --certfile.' },
+  { name: 'ca_certs', flag: 'ca-certs', type: 'string', default: null, apply: 'reload', section: 'http', meta: 'FILE', description: 'CA certificates (PEM) that client certificates are checked against (--cert-reqs).' },
+  { name: 'cert_reqs', flag: 'cert-reqs', type: 'int', default: 0, min: 0, apply: 'reload', section: 'http', meta: 'INT', description: 'Client certificates: 0 not asked, 1 asked and checked when given (optional), 2 required (mutual TLS).' },
+  { name: 'ciphers', flag: 'ciphers', type: 'string', default: null, apply: 'reload', section: 'http', meta: 'LIST', description: "TLS 1.2 cipher list in OpenSSL's format. Default: Node's." },
+  { name: 'tls_min_version', flag: 'tls-min-version', type: 'string', default: 'TLSv1.2', choices: ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'], apply: 'reload', section: 'http', meta: 'VERSION', description: 'The oldest TLS version accepted.' },
 ] as const satisfies readonly SettingSpec[]
 
 export type SettingsTable = typeof TABLE
@@ -101,6 +113,8 @@ export const SETTINGS: readonly SettingSpec[] = TABLE
 export const HOOK_NAMES = [
   'on_starting', 'on_reload', 'when_ready', 'pre_fork', 'post_fork', 'post_worker_init', 'worker_int',
   'worker_abort', 'pre_request', 'post_request', 'child_exit', 'worker_exit', 'nworkers_changed', 'on_exit',
+  // (settings, tlsOptions) => tlsOptions: run by each worker as it sets up TLS (http/tls.ts)
+  'ssl_context',
 ] as const
 export type HookName = (typeof HOOK_NAMES)[number]
 

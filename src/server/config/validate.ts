@@ -40,13 +40,14 @@ export function coerceSetting(spec: SettingSpec, raw: unknown, origin: string): 
       return list
     }
     case 'object':
-      if (typeof raw !== 'object') throw bad('expected an object')
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw bad('expected an object')
+      if (spec.name === 'secure_scheme_headers') for (const [k, v] of Object.entries(raw)) if (typeof v !== 'string') throw bad(`header ${k}: the value must be a string`)
       return raw
     default: {
       if (typeof raw !== 'string' && typeof raw !== 'number') throw bad('expected a string')
       const s = String(raw)
       if (spec.choices && !spec.choices.includes(s)) throw bad(`expected one of ${spec.choices.join(', ')}`)
-      if (spec.name === 'forwarded_allow_ips') checkAllowList(s, bad)
+      if (spec.name === 'forwarded_allow_ips' || spec.name === 'proxy_allow_from') checkAllowList(s, bad)
       if (spec.name === 'max_worker_memory') checkSize(s, bad)
       if (spec.name === 'umask') {
         try {

@@ -41,6 +41,7 @@ export class AccessLog {
       at: new Date(startedAt),
       requestHeaders: req.headers,
       responseHeaders: res.getHeaders(),
+      scheme: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
     })
   }
 
@@ -65,6 +66,7 @@ export class AccessLog {
       at: new Date(),
       requestHeaders: {},
       responseHeaders: {},
+      scheme: (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
     })
   }
 

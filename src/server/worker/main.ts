@@ -15,6 +15,8 @@ import type { BootedClass } from '../classes/worker-class.js'
 import { trackConnections, type ConnectionTracking } from '../classes/accept.js'
 import { endUpgraded } from '../classes/drain.js'
 import { AccessLog } from './access-log.js'
+import { createIntake } from '../http/intake.js'
+import type { SslContextHook } from '../http/tls.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
 import { runBounded, type Bound } from '../bounded-hook.js'
@@ -107,11 +109,13 @@ async function boot(): Promise<void> {
   send({ t: 'booted' })
 
   const server = await booted.createServer()
+  // PROXY header and TLS handshake, when configured, before the class's server sees a connection
+  const intake = createIntake(server, settings, { log, sslContext: hooks.ssl_context as SslContextHook | undefined })
   for (const l of info.listeners) {
     // the socket options http.Server gives its own connections: half-open is left to the
     // HTTP layer (a client's FIN aborts its request, so apps see 'close' and stop work), and
     // no Nagle delay on small answers
-    const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (socket) => server.emit('connection', socket))
+    const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, intake)
     await listenOnFd(ln, l.fd, Number(settings.backlog ?? 2048))
     listeners.push(ln)
   }
@@ -187,7 +191,8 @@ function closeIdleLoop(): void {
 }
 
 function maybeExit(): void {
-  if (draining && counters.inFlight === 0 && (tracking?.sockets.size ?? 0) === 0) exit(0, 'drained')
+  // open(): a connection still in its TLS handshake is not the server's yet, but must not be cut
+  if (draining && counters.inFlight === 0 && (tracking?.open() ?? 0) === 0) exit(0, 'drained')
 }
 
 /**

@@ -14,6 +14,18 @@ export interface Remote {
   port?: number
   family?: string
   encrypted: boolean
+  /** over TLS: what an app asks the TLS socket (mutual TLS: who the client is) */
+  tls?: { authorized: boolean; authorizationError?: string; alpnProtocol: string | false; peerCertificate: PeerCertificate | null }
+}
+
+/** the parts of a client certificate that an app checks, as tls.TLSSocket's getPeerCertificate() has them */
+export interface PeerCertificate {
+  subject: Record<string, unknown>
+  issuer: Record<string, unknown>
+  valid_from: string
+  valid_to: string
+  serialNumber: string
+  fingerprint256: string
 }
 
 /** main -> thread */

@@ -54,6 +54,10 @@ class CaptureSocket extends Duplex {
     super({ allowHalfOpen: true })
     // what apps read from req.socket: the real client's address
     Object.assign(this, { remoteAddress: remote.address, remotePort: remote.port, remoteFamily: remote.family, encrypted: remote.encrypted || undefined })
+    if (remote.tls) {
+      const t = remote.tls
+      Object.assign(this, { authorized: t.authorized, authorizationError: t.authorizationError, alpnProtocol: t.alpnProtocol, getPeerCertificate: () => t.peerCertificate ?? {} })
+    }
   }
 
   override _read(): void {}
