@@ -44,6 +44,8 @@ export interface ListenerSnapshot {
   port?: number
   path?: string
   backlog: number
+  /** The workers serve TLS on it (https://). */
+  tls?: boolean
   /** Connections completed by the kernel and waiting for a worker to accept them (Linux: rx_queue of the LISTEN socket). null where the OS does not tell. */
   queueDepth: number | null
 }
@@ -91,6 +93,8 @@ export interface WorkerSnapshot extends Omit<WorkerFigures, 'latency'> {
   pid: number
   /** Stable small index (age order within the arbiter), like Gunicorn's worker age. */
   id: number
+  /** PADDOCK_WORKER_ID: 0..N-1 among the serving workers; a replacement takes the slot of the worker it replaces. */
+  slot: number
   workerClass: WorkerClassName
   generation: number
   state: WorkerState

@@ -165,6 +165,19 @@ describe('events', () => {
     ev.filter = '/io'
     expect(ev.shownLogs.map((l) => l.message)).toEqual(['GET /io 200'])
   })
+
+  it('filters the logs by worker, offering the pids that wrote lines', () => {
+    const ev = useEventsStore()
+    const log = (pid: number, message: string) => m.push({ type: 'event', event: { type: 'log', at: 1, stream: 'error', level: 'info', pid, message } })
+    log(30, 'hello from 30')
+    log(12, 'hello from 12')
+    log(30, 'again 30')
+    expect(ev.logPids).toEqual([12, 30])
+    ev.logPid = 30
+    expect(ev.shownLogs.map((l) => l.message)).toEqual(['again 30', 'hello from 30'])
+    ev.logPid = null
+    expect(ev.shownLogs).toHaveLength(3)
+  })
 })
 
 describe('timeline and load', () => {

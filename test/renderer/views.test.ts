@@ -33,6 +33,12 @@ describe('WorkerCard', () => {
     expect(w.find('[data-testid=conn-gauge]').exists()).toBe(false)
   })
 
+  it('shows the worker\'s slot (PADDOCK_WORKER_ID)', () => {
+    const w = mount(WorkerCard, { props: { now: 5000, current: true, worker: worker({ slot: 3 }) }, ...opts() })
+    expect(w.find('[data-testid=worker-slot]').text()).toBe('#3')
+    expect(w.find('[data-testid=worker-slot]').attributes('title')).toBe('PADDOCK_WORKER_ID=3')
+  })
+
   it('shows an async worker\'s connections against its cap, and the request it is running', () => {
     const w = mount(WorkerCard, {
       props: { now: 5000, current: true, worker: worker({ workerClass: 'async', connections: 250, workerConnections: 1000, oldestRequest: { method: 'GET', url: '/io?ms=100', startedAt: 4900 } }) },
@@ -259,5 +265,14 @@ describe('SettingsView and EventsView', () => {
     expect(w.find('[data-testid=btn-pause]').text()).toBe('resume (1 new)')
     await w.find('[data-testid=btn-pause]').trigger('click')
     expect(w.findAll('[data-testid=event-line]')).toHaveLength(2)
+  })
+
+  it('the worker select shows only the chosen worker\'s log lines', async () => {
+    const w = mount(EventsView, opts())
+    for (const [pid, message] of [[41, 'hello from 41'], [42, 'hello from 42']] as const) m.push({ type: 'event', event: { type: 'log', at: 1, stream: 'error', level: 'info', pid, message } })
+    await flushPromises()
+    expect(w.findAll('[data-testid=log-worker] option').map((o) => o.text())).toEqual(['all', '41', '42'])
+    await w.find('[data-testid=log-worker]').setValue((w.findAll('[data-testid=log-worker] option')[2]!.element as HTMLOptionElement).value)
+    expect(w.findAll('[data-testid=log-line]').map((l) => l.text())).toEqual([expect.stringContaining('hello from 42')])
   })
 })

@@ -11,6 +11,30 @@ import type {
   StopMode,
   WorkerClassInput,
 } from '../../shared/protocol.js'
+import type { ErrorLog } from '../log/logger.js'
+import type { InheritedListener, LaunchContext } from './reexec.js'
+
+/** How an arbiter is made: what the CLI, a dashboard host and tests pass to `new Arbiter`. */
+export interface ArbiterOptions {
+  /** The worker entry to fork (default: dist/server/worker/main.js next to this file). */
+  workerEntry?: string
+  binderEntry?: string
+  /** execArgv for workers (e.g. a TS loader in development). */
+  execArgv?: string[]
+  log?: ErrorLog
+  /**
+   * Listening sockets handed down by a previous master (USR2) or by systemd (LISTEN_FDS).
+   * When given they are the listeners, and the bind setting is not used: clients already
+   * connect to them, and changing addresses takes a restart, as with Gunicorn.
+   */
+  inherited?: { from: 'usr2' | 'systemd'; listeners: InheritedListener[] }
+  /** How this master was started; without it USR2 is refused (an arbiter hosted in-process cannot re-exec). */
+  launch?: LaunchContext
+  /** In a master started by USR2: the old master's pid while it still runs, else null. */
+  oldMasterPid?: () => number | null
+  /** The first generation's number (a host starting again after a stop continues the count). */
+  firstGeneration?: number
+}
 
 export interface ReloadOutcome {
   /** false when the new generation failed to boot and the old one kept serving */

@@ -6,6 +6,7 @@ import net from 'node:net'
 import { resolve } from 'node:path'
 import { PaddockError } from '../errors.js'
 import type { ListenerSnapshot } from '../../shared/protocol.js'
+import { listenOnFd } from '../platform/listen-fd.js'
 
 export interface BindSpec {
   bind: string
@@ -86,9 +87,8 @@ export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: 
     const fd = openedFd(spec)
     if (fd !== undefined) {
       server = net.createServer()
-      await new Promise<void>((res, rej) => {
-        server.once('error', (e: NodeJS.ErrnoException) => rej(bindError(spec, e.code, e.message)))
-        server.listen({ fd, backlog: spec.backlog }, () => res())
+      await listenOnFd(server, fd, spec.backlog).catch((e: NodeJS.ErrnoException) => {
+        throw bindError(spec, e.code, e.message)
       })
       holdWithoutAccepting(server)
       address = server.address()
@@ -116,9 +116,30 @@ export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: 
   return out
 }
 
-export function listenerUrl(l: BoundListener): string {
+/** `secure`: the workers serve TLS on it (certfile set) */
+export function listenerUrl(l: BoundListener, secure = false): string {
   // a Unix socket opened from an fd has no address to ask for: say which fd it is
   if (l.snapshot.kind === 'unix') return l.snapshot.path ? `unix:${l.snapshot.path}` : l.spec.bind
   const host = l.snapshot.host!.includes(':') ? `[${l.snapshot.host}]` : l.snapshot.host
-  return `http://${host}:${l.snapshot.port}`
+  return `${secure ? 'https' : 'http'}://${host}:${l.snapshot.port}`
+}
+
+/**
+ * The listeners to open: the bind setting, or the sockets handed down by a previous master
+ * (USR2) or systemd, which then replace it (clients already connect to them; changing
+ * addresses takes a restart, as with Gunicorn).
+ */
+export function bindSpecs(
+  settings: Record<string, unknown>,
+  inherited: { from: 'usr2' | 'systemd'; listeners: { fd: number; bind: string }[] } | undefined,
+  log: { info(message: string): void },
+): BindSpec[] {
+  const backlog = Number(settings.backlog)
+  const configured = settings.bind as string[]
+  if (!inherited?.listeners.length) return configured.map((b) => parseBind(b, backlog))
+  const binds = inherited.listeners.map((l) => l.bind)
+  const from = inherited.from === 'usr2' ? 'the previous master' : 'systemd (LISTEN_FDS)'
+  const differs = inherited.from === 'systemd' || JSON.stringify([...configured].sort()) !== JSON.stringify([...binds].sort())
+  log.info(`Using ${binds.length} listening socket${binds.length === 1 ? '' : 's'} from ${from}${differs ? `; bind ${configured.join(', ')} is not used (changing addresses takes a restart)` : ''}`)
+  return inherited.listeners.map((l) => ({ ...parseBind(l.bind, backlog), inheritedFd: l.fd }))
 }

@@ -1,12 +1,16 @@
 import type { ChildProcess } from 'node:child_process'
 import { WORKER_SILENT_MS, type RequestRef, type WorkerClassName, type WorkerFigures, type WorkerSnapshot, type WorkerState } from '../../shared/protocol.js'
 import type { WorkerStats } from '../worker/ipc.js'
+import type { ReportedTraits } from '../classes/worker-class.js'
 
 /** The arbiter's view of one worker process. */
 export interface WorkerRecord {
   id: number
+  /** PADDOCK_WORKER_ID: 0..N-1, taken over by its replacement (slots.ts) */
+  slot: number
+  /** -1 and null while `spawning` (before the fork) */
   pid: number
-  child: ChildProcess
+  child: ChildProcess | null
   generation: number
   workerClass: WorkerClassName
   state: WorkerState
@@ -18,7 +22,7 @@ export interface WorkerRecord {
   /** A request announced with {t:'req'} (may be blocking the loop). */
   lastStarted: RequestRef | null
   retiring: boolean
-  /** the last time it was asked to give back kept-alive connections (see Arbiter.balance) */
+  /** the last time it was asked to give back kept-alive connections (see balance.ts) */
   shed?: { at: number }
   /** Why it is draining or why it was killed: the exit is then expected. */
   reason: string | null
@@ -27,7 +31,8 @@ export interface WorkerRecord {
   exitCode: number | null
   exitSignal: string | null
   bootError: string | null
-  workerConnections: number
+  /** what its class lets the master ask of it, from its 'ready' (classes/worker-class.ts) */
+  traits: ReportedTraits | null
   /** resolves once the arbiter has recorded the exit (from the child's exit event or the process-table check) */
   gone: Promise<void>
   markGone: () => void
@@ -50,6 +55,44 @@ function figuresOf(stats: WorkerStats): WorkerFigures {
   return figures
 }
 
+/**
+ * A worker about to be forked (state `spawning`): what the pre_fork hook sees. `forked`
+ * gives it its process, and it is `booting` from then on.
+ */
+export function createWorkerRecord(w: { id: number; generation: number; workerClass: WorkerClassName; slot: number }): WorkerRecord {
+  let markGone!: () => void
+  const gone = new Promise<void>((resolve) => (markGone = resolve))
+  return {
+    ...w,
+    pid: -1,
+    child: null,
+    traits: null,
+    state: 'spawning',
+    spawnedAt: Date.now(),
+    readyAt: null,
+    lastHeartbeat: null,
+    stats: null,
+    inFlight: [],
+    lastStarted: null,
+    retiring: false,
+    reason: null,
+    expectedExit: false,
+    abortedAt: null,
+    exitCode: null,
+    exitSignal: null,
+    bootError: null,
+    gone,
+    markGone,
+  }
+}
+
+export function forked(w: WorkerRecord, child: ChildProcess): void {
+  w.child = child
+  w.pid = child.pid ?? -1
+  w.state = 'booting'
+  w.spawnedAt = Date.now()
+}
+
 export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
   const s = w.stats
   // What it is running: the requests in flight at its last heartbeat. The request it last
@@ -60,13 +103,14 @@ export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
   return {
     pid: w.pid,
     id: w.id,
+    slot: w.slot,
     workerClass: w.workerClass,
     generation: w.generation,
     state: w.state,
     spawnedAt: w.spawnedAt,
     readyAt: w.readyAt,
     ...(s ? figuresOf(s) : NO_FIGURES),
-    workerConnections: w.workerClass === 'async' ? w.workerConnections : undefined,
+    workerConnections: w.traits?.connectionCap,
     cpu: null,
     rss: null,
     lastHeartbeat: w.lastHeartbeat,

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import si from 'systeminformation'
 import type { SystemSnapshot } from '../../shared/protocol.js'
+import { HAS_PROC, pidusageFigures } from '../platform/process-figures.js'
 
 const CLK_TCK = 100 // USER_HZ is 100 on every mainstream Linux build
 const PAGE = 4096
@@ -28,7 +29,11 @@ export interface ProcSample {
 export class ProcSampler {
   private marks = new Map<number, CpuMark>()
 
+  /** `pidusage`: where /proc is missing (macOS), through `ps` (platform/process-figures.ts) */
+  constructor(private readonly source: 'proc' | 'pidusage' = HAS_PROC ? 'proc' : 'pidusage') {}
+
   async sample(pids: number[]): Promise<Map<number, ProcSample>> {
+    if (this.source === 'pidusage') return pidusageFigures(pids, { usePs: true })
     const out = new Map<number, ProcSample>()
     const now = performance.now()
     await Promise.all(

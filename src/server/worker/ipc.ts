@@ -13,7 +13,8 @@
  * that it is there before any app code runs.
  */
 import type { RequestRef, RequestSpan, WorkerClassName, WorkerFigures, LogLevel } from '../../shared/protocol.js'
-import type { WorkerTraits } from '../classes/worker-class.js'
+import type { ReportedTraits } from '../classes/worker-class.js'
+import type { WorkerIdentity } from '../platform/identity.js'
 
 export const WORKER_ENV = 'PADDOCK_WORKER'
 /** First fd number of the inherited listening sockets in a worker. */
@@ -29,6 +30,8 @@ export interface ListenerFd {
 export interface WorkerBootInfo {
   /** Arbiter's small id for this worker (age order). */
   id: number
+  /** 0..N-1, kept by a replacement: PADDOCK_WORKER_ID */
+  slot: number
   generation: number
   workerClass: WorkerClassName
   listeners: ListenerFd[]
@@ -39,6 +42,8 @@ export interface WorkerBootInfo {
   /** Heartbeat / stats interval in ms. */
   heartbeatMs: number
   masterPid: number
+  /** --user/--group/--initgroups: who to become before anything of the app loads (platform/identity.ts) */
+  identity?: WorkerIdentity | null
 }
 
 // ------------------------------------------------------------- worker -> master
@@ -57,7 +62,7 @@ export type WorkerMessage =
   /** The app module was loaded (and post_worker_init ran). */
   | { t: 'booted' }
   /** Listening on every listener: the worker accepts from now on. `traits`: what its worker class lets the master ask of it (classes/worker-class.ts). */
-  | { t: 'ready'; traits?: WorkerTraits }
+  | { t: 'ready'; traits?: ReportedTraits }
   /** Loading the app or listening failed: the worker exits right after. */
   | { t: 'boot-error'; error: string; stack?: string; code?: string }
   /** Sent every heartbeatMs from the worker's event loop. */

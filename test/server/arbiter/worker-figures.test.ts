@@ -9,7 +9,7 @@ import type { WorkerStats } from '../../../src/server/worker/ipc.js'
 function record(stats: WorkerStats | null): WorkerRecord {
   return {
     pid: 41, id: 2, workerClass: 'gthread', generation: 3, state: 'ready', spawnedAt: 1000, readyAt: 1200,
-    stats, inFlight: [], lastStarted: null, lastHeartbeat: stats ? Date.now() : null, workerConnections: 1000,
+    stats, inFlight: [], lastStarted: null, lastHeartbeat: stats ? Date.now() : null, traits: null,
     exitCode: null, exitSignal: null, reason: null,
   } as unknown as WorkerRecord
 }

@@ -12,7 +12,7 @@ function record(p: { lastHeartbeat: number; inFlightAtBeat: number; inFlight?: {
   return {
     pid: 1, id: 1, workerClass: 'async', generation: 1, state: 'ready', spawnedAt: 0, readyAt: 0,
     stats: { requests: 10, inFlight: p.inFlightAtBeat, queued: 0, connections: 1, upgraded: 0, threadsBusy: 1, threadsTotal: 1, loopLagMs: 0, completed: 0, durations: [], latency: { counts: [], sumMs: 0 } },
-    inFlight: p.inFlight ?? [], lastStarted: p.lastStarted ?? null, lastHeartbeat: p.lastHeartbeat, workerConnections: 1000,
+    inFlight: p.inFlight ?? [], lastStarted: p.lastStarted ?? null, lastHeartbeat: p.lastHeartbeat, traits: { shedsConnections: true, connectionCap: 1000 },
     exitCode: null, exitSignal: null, reason: null,
   } as unknown as Record
 }

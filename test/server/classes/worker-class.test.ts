@@ -21,7 +21,7 @@ afterEach(() => {
 
 async function startWorker(workerClass: WorkerClassName, app: string, extra: string[] = []) {
   const config = await resolveConfig(['-k', workerClass, ...extra, '--no-control-socket', app])
-  const info: WorkerBootInfo = { id: 1, generation: 1, workerClass, listeners: [], configFile: null, settings: { ...config.settings, app: config.app }, heartbeatMs: 1000, masterPid: process.pid }
+  const info: WorkerBootInfo = { id: 1, slot: 0, generation: 1, workerClass, listeners: [], configFile: null, settings: { ...config.settings, app: config.app }, heartbeatMs: 1000, masterPid: process.pid }
   const child = fork(WORKER, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, PADDOCK_WORKER: JSON.stringify(info) } })
   children.add(child)
   const messages: WorkerMessage[] = []
@@ -44,19 +44,19 @@ async function startWorker(workerClass: WorkerClassName, app: string, extra: str
 }
 
 describe('a worker tells the master its class traits', () => {
-  const cases: [WorkerClassName, string, string[], boolean][] = [
-    // sync keeps nothing open to give back
-    ['sync', DEMO, [], false],
-    ['async', DEMO, [], true],
-    ['gthread', DEMO, ['--threads', '2'], true],
+  const cases: [WorkerClassName, string, string[], boolean, number][] = [
+    // sync keeps nothing open to give back, and holds one connection
+    ['sync', DEMO, ['--worker-connections', '50'], false, 1],
+    ['async', DEMO, ['--worker-connections', '50'], true, 50],
+    ['gthread', DEMO, ['--threads', '2', '--worker-connections', '50'], true, 50],
     // the app's own server writes native's responses: paddock cannot close one to give it back
-    ['native', join(FIXTURES, 'apps/native-ws.mjs'), [], false],
+    ['native', join(FIXTURES, 'apps/native-ws.mjs'), ['--worker-connections', '50'], false, 50],
   ]
-  for (const [cls, app, extra, sheds] of cases) {
-    it(`a ${cls} worker's ready says shedsConnections: ${sheds}`, async () => {
+  for (const [cls, app, extra, sheds, cap] of cases) {
+    it(`a ${cls} worker's ready says shedsConnections: ${sheds}, connectionCap: ${cap}`, async () => {
       const w = await startWorker(cls, app, extra)
       const ready = await w.next((m) => m.t === 'ready')
-      expect(ready).toEqual({ t: 'ready', traits: { shedsConnections: sheds } })
+      expect(ready).toEqual({ t: 'ready', traits: { shedsConnections: sheds, connectionCap: cap } })
     })
   }
 })

@@ -46,7 +46,8 @@ describe('paddock ctl against a real arbiter', () => {
 
     // the worker class names come from one list, on both sides of the socket
     const noName = await runCli(['ctl', '--socket', sock, 'class'])
-    expect(noName.stderr.trim()).toBe('paddock ctl: class needs a NAME (sync, gthread, async, native)')
+    expect(noName.code).toBe(2)
+    expect(noName.stderr.split('\n')[0]).toBe('paddock ctl: class needs a NAME (sync, gthread, async, native)')
     const badName = await runCli(['ctl', '--socket', sock, 'class', 'threads'])
     expect(badName.code).not.toBe(0)
     expect(badName.stderr.trim()).toMatch(/^paddock ctl: workerClass must be one of sync, gthread, async, native, gevent, eventlet.*PADDOCK_ERR_BAD_COMMAND/)

@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startLoad, renderSvg } from '../../../dist/server/loadgen/index.js'
 import { classifyError } from '../../../src/server/loadgen/stats.js'
 import type { LoadProgress } from '../../../src/shared/protocol.js'
+import { fileURLToPath } from 'node:url'
 
-const SERVER = new URL('./counting-server.mjs', import.meta.url).pathname
+const SERVER = fileURLToPath(new URL('./counting-server.mjs', import.meta.url))
 const children: ChildProcess[] = []
 const pids: number[] = []
 

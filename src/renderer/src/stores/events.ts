@@ -91,6 +91,8 @@ export const useEventsStore = defineStore('events', () => {
   const frozenLogs = shallowRef<LogLine[]>([])
   const filter = ref('')
   const logStream = ref<'all' | 'error' | 'access'>('all')
+  /** show only this process's lines (a worker's pid, or the master's) */
+  const logPid = ref<number | null>(null)
   let seq = 0
 
   function life(pid: number, generation: number, at: number): WorkerLife {
@@ -183,13 +185,15 @@ export const useEventsStore = defineStore('events', () => {
   const matches = (s: string) => !filter.value || s.toLowerCase().includes(filter.value.toLowerCase())
   const shownEvents = computed(() => (paused.value ? frozenEvents.value : events.value).filter((e) => matches(e.text) || matches(String(e.pid ?? ''))))
   const shownLogs = computed(() =>
-    (paused.value ? frozenLogs.value : logs.value).filter((l) => (logStream.value === 'all' || l.stream === logStream.value) && (matches(l.message) || matches(String(l.pid)))),
+    (paused.value ? frozenLogs.value : logs.value).filter((l) => (logStream.value === 'all' || l.stream === logStream.value) && (logPid.value === null || l.pid === logPid.value) && (matches(l.message) || matches(String(l.pid)))),
   )
+  /** the processes that wrote the lines kept, for the worker filter */
+  const logPids = computed(() => [...new Set(logs.value.map((l) => l.pid))].sort((a, b) => a - b))
   const waiting = computed(() => {
     if (!paused.value) return 0
     const since = Math.max(frozenEvents.value[0]?.seq ?? -1, frozenLogs.value[0]?.seq ?? -1)
     return events.value.filter((e) => e.seq > since).length + logs.value.filter((l) => l.seq > since).length
   })
 
-  return { events, logs, lives, exitedWorkers, paused, filter, logStream, shownEvents, shownLogs, waiting, ingest, replay, observe, setPaused }
+  return { events, logs, lives, exitedWorkers, paused, filter, logStream, logPid, logPids, shownEvents, shownLogs, waiting, ingest, replay, observe, setPaused }
 })
