@@ -2,7 +2,7 @@
  * Export of the history and events the server keeps (the same record `paddock ctl export`
  * prints), as JSON or CSV, saved as a file by the browser or the desktop window.
  */
-import { eventsCsv, historyCsv, type ReplayedHistory } from '../../../shared/history'
+import { eventsCsv, historyCsv, type ReplayedHistory } from '@shared/history'
 
 export type ExportKind = 'history' | 'events'
 export type ExportFormat = 'json' | 'csv'

@@ -2,7 +2,7 @@
  * Guided lessons: each states a prediction from the queueing model, runs one or more
  * experiments on the live server, and judges the prediction against the measured numbers.
  */
-import type { ControlCommand, ExperimentOptions, ExperimentResult } from '../../../shared/protocol'
+import type { ControlCommand, ExperimentOptions, ExperimentResult } from '@shared/protocol'
 
 export interface LessonStep {
   label: string

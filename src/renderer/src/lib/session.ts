@@ -12,8 +12,8 @@ import {
   type ControlEvent,
   type ServerFrame,
   type SettingInfo,
-} from '../../../shared/protocol'
-import type { ReplayedHistory } from '../../../shared/history'
+} from '@shared/protocol'
+import type { ReplayedHistory } from '@shared/history'
 import type { ControlTransport } from '../transport/types'
 
 export interface SessionHandlers {

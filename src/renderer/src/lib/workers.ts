@@ -3,7 +3,7 @@
  * reload or a crash never pushes them off screen; then a few recently exited ones,
  * so an exit and its reason can be read, but never more than a handful.
  */
-import { WORKER_SILENT_MS, type WorkerSnapshot } from '../../../shared/protocol'
+import { WORKER_SILENT_MS, type WorkerSnapshot } from '@shared/protocol'
 
 /** exited workers shown at most, newest exit first */
 export const EXITED_SHOWN = 4

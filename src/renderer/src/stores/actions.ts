@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { CommandResult, ControlCommand } from '../../../shared/protocol'
+import type { CommandResult, ControlCommand } from '@shared/protocol'
 import { useConnectionStore } from './connection'
 
 export interface ActionRecord {

@@ -4,8 +4,8 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { ArbiterSnapshot, CommandResult, ControlCommand, ControlError, ControlEvent, SettingInfo } from '../../../shared/protocol'
-import type { ReplayedHistory } from '../../../shared/history'
+import type { ArbiterSnapshot, CommandResult, ControlCommand, ControlError, ControlEvent, SettingInfo } from '@shared/protocol'
+import type { ReplayedHistory } from '@shared/history'
 import type { ControlTransport } from '../transport/types'
 import { ControlSession } from '../lib/session'
 

@@ -6,7 +6,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { ControlEvent, LogLevel, WorkerSnapshot } from '../../../shared/protocol'
+import type { ControlEvent, LogLevel, WorkerSnapshot } from '@shared/protocol'
 
 export const MAX_EVENTS = 500
 export const MAX_LOGS = 1000

@@ -12,7 +12,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, markRaw, reactive, ref } from 'vue'
-import type { ArbiterSnapshot, CommandResult, ControlCommand, ControlEvent } from '../../../shared/protocol'
+import type { ArbiterSnapshot, CommandResult, ControlCommand, ControlEvent } from '@shared/protocol'
 import type { ControlTransport } from '../transport/types'
 import { fleetTransport, listLocalServers, type FleetServerSpec, type LocalServers } from '../transport/fleet'
 import { ControlSession } from '../lib/session'

@@ -4,9 +4,9 @@
  */
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { ArbiterSnapshot } from '../../../shared/protocol'
+import type { ArbiterSnapshot } from '@shared/protocol'
 import { Ring } from '../lib/ring'
-import { pointOf, type HistoryPoint } from '../../../shared/history'
+import { pointOf, type HistoryPoint } from '@shared/history'
 
 export const HISTORY_POINTS = 3000
 

@@ -14,7 +14,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { ArbiterSnapshot, RequestSpan } from '../../../shared/protocol'
+import type { ArbiterSnapshot, RequestSpan } from '@shared/protocol'
 
 export const SPAN_KEEP_MS = 60_000
 /** the window over which W and the measured count are averaged */

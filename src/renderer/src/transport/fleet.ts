@@ -7,9 +7,9 @@
  *   token itself.
  * Both reconnect with back-off (0.5 s doubling to 10 s) until closed; a refused token stops it.
  */
-import type { ClientFrame, ServerFrame } from '../../../shared/protocol'
-import type { FleetServerSpec } from '../../../shared/bridge'
-import type { LocalServers } from '../../../shared/fleet-address'
+import type { ClientFrame, ServerFrame } from '@shared/protocol'
+import type { FleetServerSpec } from '@shared/bridge'
+import type { LocalServers } from '@shared/fleet-address'
 import type { ControlTransport } from './types'
 
 export type { FleetServerSpec, LocalServers }
