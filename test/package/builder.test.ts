@@ -97,7 +97,8 @@ function importGraph(entries: string[]): { files: Set<string>; packages: Set<str
     // comments out: prose like "(from 'request' ...)" is not an import
     const src = fs.readFileSync(path.join(ROOT, rel), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
     const specs = new Set<string>()
-    for (const m of src.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) specs.add(m[1]!)
+    // `from` as a keyword, not the end of a word such as the flag 'proxy-allow-from'
+    for (const m of src.matchAll(/(?:(?<![\w$.-])from\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) specs.add(m[1]!)
     // fork / Worker / subcommand targets are relative file names in strings
     for (const m of src.matchAll(/['"](\.{1,2}\/[^'"]+\.(?:m?js|cjs))['"]/g)) specs.add(m[1]!)
     for (const spec of specs) {

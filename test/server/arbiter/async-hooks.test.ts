@@ -87,6 +87,8 @@ describe('app close()', () => {
       const trace = join(dir, 'trace.txt')
       const p = await startPaddock(['-w', '1', '-k', workerClass, ...extra, join(FIXTURES, 'apps/closing.mjs')], { env: { TRACE_FILE: trace } })
       const [worker] = await waitForWorkers(p, 1)
+      // it answers: booted (a TERM while it boots stops it before it accepts anything)
+      expect((await get(p.port, '/?ms=1')).status).toBe(200)
       const slow = get(p.port, '/?ms=800')
       await sleep(200)
       process.kill(p.pid, 'SIGTERM')
@@ -95,7 +97,7 @@ describe('app close()', () => {
       const all = lines(trace)
       const closes = all.filter((l) => l.startsWith(`close ${worker} `))
       expect(closes).toHaveLength(perWorker)
-      const served = all.find((l) => l.startsWith(`served ${worker} `))!
+      const served = all.filter((l) => l.startsWith(`served ${worker} `)).at(-1)!
       for (const c of closes) {
         expect(c).toMatch(/inflight=0$/)
         expect(Number(c.split(' ')[3])).toBeGreaterThanOrEqual(Number(served.split(' ')[3]))
