@@ -27,6 +27,8 @@ export default defineConfig({
     // relative asset URLs: the same build is served over http by `paddock dashboard`
     // and loaded by Electron
     base: './',
+    // imports that say where they go: '@shared/protocol', not '../../../shared/protocol'
+    resolve: { alias: { '@shared': resolve(__dirname, 'src/shared') } },
     plugins: [vue()],
     build: {
       rollupOptions: {

@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
+import { fileURLToPath } from 'node:url'
 
 // One project per layer. Engine, reliability and e2e tests start real processes and
 // servers on 127.0.0.1: they run one file at a time so a 2-core machine is not
@@ -53,6 +54,8 @@ export default defineConfig({
       },
       {
         plugins: [vue()],
+        // the renderer's '@shared/...' imports, as electron.vite.config.ts resolves them
+        resolve: { alias: { '@shared': fileURLToPath(new URL('./src/shared', import.meta.url)) } },
         test: {
           name: 'renderer',
           include: ['test/renderer/**/*.test.ts'],

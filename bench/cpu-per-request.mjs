@@ -12,8 +12,9 @@ import { cpuMs, freePort, median, processTree, sleep } from './lib/proc.mjs'
 import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = new URL('..', import.meta.url).pathname
+const root = fileURLToPath(new URL('..', import.meta.url))
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const only = process.env.BENCH_SUBJECTS?.split(',')

@@ -15,8 +15,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 
-const root = new URL('..', import.meta.url).pathname
+const root = fileURLToPath(new URL('..', import.meta.url))
 const seconds = Number(process.env.LOADGEN_SECONDS ?? 3)
 const rounds = Math.max(1, Number(process.env.LOADGEN_ROUNDS ?? 3))
 const connections = Number(process.env.LOADGEN_CONNECTIONS ?? 10)

@@ -7,8 +7,9 @@ import { spawn, spawnSync } from 'node:child_process'
 import net from 'node:net'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
+import { fileURLToPath } from 'node:url'
 
-const root = new URL('..', import.meta.url).pathname
+const root = fileURLToPath(new URL('..', import.meta.url))
 const reloads = Number(process.env.BENCH_RELOADS ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const demo = join(root, 'resources/demo/app.mjs')

@@ -11,8 +11,9 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 
 import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = new URL('..', import.meta.url).pathname
+const root = fileURLToPath(new URL('..', import.meta.url))
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const workers = Number(process.env.BENCH_WORKERS ?? 2)
 const threads = Number(process.env.BENCH_THREADS ?? 4)
@@ -275,7 +276,7 @@ function targets(results) {
   return ['## Targets', '', '| target | measured | goal | |', '|---|---:|---:|---|', ...rows, '']
 }
 
-if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err) => {
     console.error(`bench: ${err.message}`)
     process.exit(1)

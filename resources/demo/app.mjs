@@ -105,6 +105,7 @@ export default function demoApp(req, res) {
           threadId,
           workerClass: process.env.PADDOCK_WORKER_CLASS ?? null,
           generation: Number(process.env.PADDOCK_GENERATION ?? 0),
+          slot: Number(process.env.PADDOCK_WORKER_ID ?? 0),
         }),
         'application/json',
       )

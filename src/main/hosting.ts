@@ -16,7 +16,8 @@ export type Hosting = HostedServer
  * Without an app, the teaching demo app is served.
  */
 export async function startHosting(opts: { engineDir: string; demoApp: string; argv: string[] }): Promise<Hosting> {
-  const url = pathToFileURL(path.join(opts.engineDir, 'host/start.js')).href
-  const { startHostedServer } = (await import(url)) as typeof import('../server/host/start.js')
+  // a load call with a literal file name: test/package/builder.test.ts reads these to check the packaging
+  const load = <T>(rel: string) => import(pathToFileURL(path.join(opts.engineDir, rel)).href) as Promise<T>
+  const { startHostedServer } = await load<typeof import('../server/host/start.js')>('host/start.js')
   return startHostedServer({ argv: opts.argv, demoApp: opts.demoApp })
 }

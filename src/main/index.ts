@@ -10,7 +10,7 @@
  *
  * One instance: a second launch focuses this window, or opens the app module it was given.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, screen, session, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, safeStorage, screen, session, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -20,6 +20,9 @@ import { startHosting, type Hosting } from './hosting.js'
 import { menuTemplate } from './menu.js'
 import { appPaths, launchArgs } from './paths.js'
 import { closeDecision, TargetRegistry, type Subscribable } from './targets.js'
+import { FleetChannels, FleetStore, fleetRelay } from './fleet-store.js'
+import type { FleetServerSpec } from '../shared/bridge.js'
+import type { LocalServers } from '../shared/fleet-address.js'
 import { loadWindowState, placeWindow, saveWindowState, type WindowState } from './window-state.js'
 
 const { engine: ENGINE, demo: DEMO } = appPaths(__dirname)
@@ -36,6 +39,8 @@ let quitting = false
 // run as `electron out/main/index.js` in development, Electron would take its own name
 app.setName('paddock')
 const WINDOW_STATE_FILE = path.join(app.getPath('userData'), 'window-state.json')
+// tokens inside are encrypted with the OS keychain (safeStorage); see fleet-store.ts
+const FLEET_FILE = path.join(app.getPath('userData'), 'fleet.json')
 
 /** Only our window, showing our renderer, may talk to main. */
 function fromOurWindow(event: IpcMainEvent | IpcMainInvokeEvent): boolean {
@@ -227,6 +232,40 @@ function registerIpc(relay: (p: string) => Subscribable): void {
   })
 }
 
+/** The Fleet view's channels to remote servers, and the servers saved with their tokens. */
+function registerFleetIpc(relay: (spec: FleetServerSpec) => Subscribable, local: () => Promise<LocalServers>): void {
+  const store = new FleetStore(FLEET_FILE, safeStorage)
+  const channels = new FleetChannels(
+    relay,
+    (channel, frame) => send(IPC.fleetFrame, [channel, frame]),
+    (channel, reason) => send(IPC.fleetClosed, [channel, reason]),
+  )
+  app.on('before-quit', () => channels.closeAll())
+  ipcMain.handle(IPC.fleetOpen, (event, spec: unknown) => {
+    if (!fromOurWindow(event)) throw new Error('refused')
+    return channels.connect(spec)
+  })
+  ipcMain.on(IPC.fleetSend, (event, channel: unknown, frame: unknown) => {
+    if (fromOurWindow(event)) channels.receive(channel, frame)
+  })
+  ipcMain.on(IPC.fleetClose, (event, channel: unknown) => {
+    if (fromOurWindow(event)) channels.close(channel)
+  })
+  ipcMain.handle(IPC.fleetSaved, (event) => (fromOurWindow(event) ? store.list() : []))
+  ipcMain.handle(IPC.fleetSave, (event, spec: unknown) => {
+    if (!fromOurWindow(event)) throw new Error('refused')
+    store.save(spec)
+  })
+  ipcMain.handle(IPC.fleetForget, (event, address: unknown) => {
+    if (!fromOurWindow(event)) throw new Error('refused')
+    store.forget(address)
+  })
+  ipcMain.handle(IPC.fleetLocal, (event) => {
+    if (!fromOurWindow(event)) throw new Error('refused')
+    return local()
+  })
+}
+
 const firstLaunchArgs = launchArgs(process.argv, app.isPackaged)
 if (!app.requestSingleInstanceLock({ args: firstLaunchArgs, cwd: process.cwd() })) {
   // the first instance got our arguments through 'second-instance'
@@ -245,8 +284,23 @@ app.whenReady().then(async () => {
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   buildMenu()
-  const { unixRelay } = await loadEngine<typeof import('../server/control/relay.js')>('control/relay.js')
+  const { unixRelay, tcpRelay } = await loadEngine<typeof import('../server/control/relay.js')>('control/relay.js')
+  const { parseRemote, readClientCert } = await loadEngine<typeof import('../server/control/remote.js')>('control/remote.js')
   registerIpc(unixRelay)
+  const { localServers, localSocketPath } = await loadEngine<typeof import('../server/control/live-sockets.js')>('control/live-sockets.js')
+  // the Fleet view's client certificate, for endpoints started with --control-ca-certs (docs/fleet.md)
+  let clientCert: { cert: Buffer; key: Buffer } | undefined
+  const certFile = process.env.PADDOCK_FLEET_CERTFILE
+  const keyFile = process.env.PADDOCK_FLEET_KEYFILE
+  if (certFile || keyFile) {
+    try {
+      if (!certFile || !keyFile) throw new Error('set both PADDOCK_FLEET_CERTFILE and PADDOCK_FLEET_KEYFILE')
+      clientCert = readClientCert(certFile, keyFile)
+    } catch (err) {
+      dialog.showErrorBox('paddock: no client certificate for the Fleet view', err instanceof Error ? err.message : String(err))
+    }
+  }
+  registerFleetIpc(fleetRelay({ unixRelay, tcpRelay, parseRemote, localSocketPath }, clientCert), () => localServers())
   try {
     hosting = await startHosting({ engineDir: ENGINE, demoApp: DEMO, argv: firstLaunchArgs })
   } catch (err) {

@@ -74,7 +74,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Pad
   try {
     await arbiter.start()
     const s = config.settings
-    if (!s.no_control_socket || s.metrics_bind || s.statsd_host || s.dashboard) {
+    if (!s.no_control_socket || s.metrics_bind || s.statsd_host || s.dashboard || s.control_bind) {
       plane = await startControlPlane(arbiter, { ...(s as Record<string, never>), name: (s.name ?? s.proc_name) as string | null })
     }
   } catch (err) {

@@ -10,3 +10,8 @@ export function boundAddress(l: Pick<ListenerSnapshot, 'kind' | 'bind' | 'host' 
   if (l.port === undefined || l.host === undefined) return l.bind
   return `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`
 }
+
+/** The address as people are shown it: with https:// in front when the listener serves TLS. */
+export function shownAddress(l: Pick<ListenerSnapshot, 'kind' | 'bind' | 'host' | 'port' | 'path' | 'tls'>): string {
+  return l.tls ? `https://${boundAddress(l)}` : boundAddress(l)
+}

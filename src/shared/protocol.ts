@@ -18,6 +18,7 @@
 
 import type { ControlErrorCode } from './errors.js'
 import type { WorkerClassInput, WorkerClassName } from './worker-classes.js'
+import type { ReplayedHistory } from './history.js'
 
 /** Bumped on any incompatible change. A client on another version is refused with a clear error. */
 export const PROTOCOL_VERSION = 1
@@ -43,6 +44,8 @@ export interface ListenerSnapshot {
   port?: number
   path?: string
   backlog: number
+  /** The workers serve TLS on it (https://). */
+  tls?: boolean
   /** Connections completed by the kernel and waiting for a worker to accept them (Linux: rx_queue of the LISTEN socket). null where the OS does not tell. */
   queueDepth: number | null
 }
@@ -90,6 +93,8 @@ export interface WorkerSnapshot extends Omit<WorkerFigures, 'latency'> {
   pid: number
   /** Stable small index (age order within the arbiter), like Gunicorn's worker age. */
   id: number
+  /** PADDOCK_WORKER_ID: 0..N-1 among the serving workers; a replacement takes the slot of the worker it replaces. */
+  slot: number
   workerClass: WorkerClassName
   generation: number
   state: WorkerState
@@ -282,6 +287,8 @@ export type ControlCommand =
   | { cmd: 'app.set'; app: string }
   | { cmd: 'config.get'; name?: string }
   | { cmd: 'config.set'; name: string; value: unknown }
+  /** the recent history and events the server keeps (src/shared/history.ts), for export */
+  | { cmd: 'history.get' }
   | { cmd: 'load.start'; options: LoadOptions }
   | { cmd: 'load.stop' }
   | { cmd: 'experiment.run'; options: ExperimentOptions }
@@ -305,6 +312,8 @@ export interface SettingInfo {
   /** How a change takes effect: at once, at the next reload (done for you), or only on restart. */
   apply: 'live' | 'reload' | 'restart'
   type: 'string' | 'int' | 'number' | 'bool' | 'list' | 'object'
+  /** the unit of a number: seconds, milliseconds or bytes */
+  unit?: 's' | 'ms' | 'bytes'
   description: string
 }
 
@@ -319,7 +328,8 @@ export type ClientFrame =
   | { type: 'command'; id: number; command: ControlCommand }
 
 export type ServerFrame =
-  | { type: 'welcome'; protocol: number; snapshot: ArbiterSnapshot; settings: SettingInfo[] }
+  /** `history`: the recent points and events the server kept, oldest first, so a new client does not start blank */
+  | { type: 'welcome'; protocol: number; snapshot: ArbiterSnapshot; settings: SettingInfo[]; history?: ReplayedHistory }
   | { type: 'snapshot'; snapshot: ArbiterSnapshot }
   | { type: 'event'; event: ControlEvent }
   | { type: 'result'; id: number; result: CommandResult }
@@ -392,6 +402,8 @@ export interface LoadProgress {
   /** latency histogram buckets (ms upper bound -> count) */
   histogram: { le: number; count: number }[]
   running: boolean
+  /** in an experiment (Compare models, Lessons): the subject under test, and which of how many */
+  experiment?: { subject: ExperimentSubject; index: number; of: number }
 }
 
 export interface LoadResult extends LoadProgress {

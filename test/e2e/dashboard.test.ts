@@ -144,7 +144,7 @@ describe('dashboard in Chromium', () => {
     await d.page.fill('[data-testid=app-input]', './no/such/app.mjs')
     await d.page.click('[data-testid=btn-app]')
     const toast = await until(
-      async () => (await d.page.$$eval('[data-testid=action-toast][data-cmd="app.set"][data-state=error]', (els) => els.map((e) => e.textContent ?? '')))[0],
+      async () => (await d.page.$$eval('[data-testid=action-error][data-cmd="app.set"]', (els) => els.map((e) => e.textContent ?? '')))[0],
       10_000,
       'an error toast for app.set',
     )

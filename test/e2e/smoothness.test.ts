@@ -15,6 +15,8 @@ let d: Dashboard
 describe('dashboard with 32 workers', () => {
   beforeAll(async () => {
     d = await openDashboard(['-w', '32', '-k', 'async'])
+    // above 12 workers the list is a table by default; the cards are the heavier page to keep smooth
+    await d.page.selectOption('[data-testid=workers-mode]', 'cards')
     await until(async () => (await d.page.$$('[data-testid=worker-card][data-state=ready]')).length === 32, 90_000, '32 ready workers on screen')
   })
   afterAll(async () => {

@@ -26,9 +26,9 @@ export interface Dashboard {
 }
 
 /** Start `paddock dashboard` with `args` and open its page. */
-export async function openDashboard(args: string[]): Promise<Dashboard> {
+export async function openDashboard(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Dashboard> {
   if (!existsSync(join(ROOT, 'out/renderer/index.html'))) throw new Error('the renderer is not built: run `npm run build:app` first (npm test does)')
-  const paddock = await startPaddock(['dashboard', '-b', '127.0.0.1:0', '--port', '0', '--no-control-socket', ...args], { bind: false })
+  const paddock = await startPaddock(['dashboard', '-b', '127.0.0.1:0', '--port', '0', '--no-control-socket', ...args], { bind: false, env: opts.env })
   const [, url] = await paddock.waitFor(/paddock dashboard: (http:\/\/\S+)/)
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-gpu'] })
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true })

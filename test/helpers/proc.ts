@@ -8,8 +8,9 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import http from 'node:http'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-export const ROOT = new URL('../..', import.meta.url).pathname
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const CLI = join(ROOT, 'bin/paddock.mjs')
 export const DEMO = join(ROOT, 'resources/demo/app.mjs')
 export const FIXTURES = join(ROOT, 'test/fixtures')
@@ -75,7 +76,7 @@ export async function startPaddock(args: string[], opts: { env?: NodeJS.ProcessE
       check()
     })
   // a process that serves no app (`dashboard --attach`) says it is up with another line
-  const m = opts.ready ? await waitFor(opts.ready) : await waitFor(/Listening at: http:\/\/[^\s]+:(\d+)/)
+  const m = opts.ready ? await waitFor(opts.ready) : await waitFor(/Listening at: https?:\/\/[^\s]+:(\d+)/)
   const p: Paddock = { child, pid: child.pid!, port: opts.ready ? 0 : Number(m[1]), output: () => out, waitFor, exited }
   return p
 }
@@ -185,9 +186,9 @@ export interface Reply {
   body: string
 }
 
-export function get(port: number, path: string, opts: { agent?: http.Agent | false; headers?: Record<string, string>; timeoutMs?: number; method?: string; body?: string | Buffer } = {}): Promise<Reply> {
+export function get(port: number, path: string, opts: { agent?: http.Agent | false; headers?: Record<string, string>; timeoutMs?: number; method?: string; body?: string | Buffer; host?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: opts.headers }, (res) => {
+    const req = http.request({ host: opts.host ?? '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: opts.headers }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d) => (body += d))
@@ -201,13 +202,13 @@ export function get(port: number, path: string, opts: { agent?: http.Agent | fal
 }
 
 /** A steady closed-loop load: `concurrency` loops of GET path until stop(); counts every outcome. */
-export function steadyLoad(port: number, path: string, concurrency: number, agent?: http.Agent) {
+export function steadyLoad(port: number, path: string, concurrency: number, agent?: http.Agent, host?: string) {
   let running = true
   const result = { ok: 0, failed: 0, errors: [] as string[] }
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
       try {
-        const r = await get(port, path, { agent: agent ?? false })
+        const r = await get(port, path, { agent: agent ?? false, host })
         if (r.status >= 200 && r.status < 400) result.ok++
         else {
           result.failed++

@@ -97,7 +97,8 @@ function importGraph(entries: string[]): { files: Set<string>; packages: Set<str
     // comments out: prose like "(from 'request' ...)" is not an import
     const src = fs.readFileSync(path.join(ROOT, rel), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
     const specs = new Set<string>()
-    for (const m of src.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) specs.add(m[1]!)
+    // `from` as a keyword, not the end of a word such as the flag 'proxy-allow-from'
+    for (const m of src.matchAll(/(?:(?<![\w$.-])from\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) specs.add(m[1]!)
     // fork / Worker / subcommand targets are relative file names in strings
     for (const m of src.matchAll(/['"](\.{1,2}\/[^'"]+\.(?:m?js|cjs))['"]/g)) specs.add(m[1]!)
     for (const spec of specs) {
@@ -113,7 +114,7 @@ function importGraph(entries: string[]): { files: Set<string>; packages: Set<str
 describe('electron-builder configuration', () => {
   it('packages and unpacks every file the main process and the engine it hosts load', () => {
     const entries = [config.extraMetadata.main, 'out/preload/index.cjs', 'out/renderer/index.html', ...mainEngineEntries(), DEMO_APP]
-    expect(mainEngineEntries()).toContain(`${ENGINE_DIR}/host/host.js`)
+    expect(mainEngineEntries()).toContain(`${ENGINE_DIR}/host/start.js`)
     const { files, packages } = importGraph(entries)
     // the workers, the binder, the gthread threads and the load runner are forked from files
     for (const forked of ['worker/main.js', 'arbiter/binder-child.js', 'classes/gthread/thread.js']) expect(files).toContain(`${ENGINE_DIR}/${forked}`)
@@ -165,7 +166,7 @@ describe('electron-builder configuration', () => {
     const ours = [...loaded].map(asPackageFile).filter((f): f is string => f !== null && !f.startsWith(`test${path.sep}`))
     expect(ours.filter((f) => f.startsWith('node_modules/')).map((f) => packageOf(f.slice(13)))).toContain('ws')
     // the master, 2 workers and their threads all ran: gthread's thread file and the demo app were loaded
-    expect(ours).toContain(`${ENGINE_DIR}/workers/gthread-thread.js`)
+    expect(ours).toContain(`${ENGINE_DIR}/classes/gthread/thread.js`)
     expect(ours).toContain(DEMO_APP)
     const prod = productionPackages()
     const missing = ours.filter((f) => {

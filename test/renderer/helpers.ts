@@ -49,6 +49,7 @@ export function worker(p: Partial<WorkerSnapshot> = {}): WorkerSnapshot {
   return {
     pid: 1000,
     id: 1,
+    slot: 0,
     workerClass: 'sync',
     generation: 1,
     state: 'ready',

@@ -60,3 +60,14 @@ describe('LoadChart', () => {
     expect(Math.abs(y[3]! - y[0]!)).toBeLessThan(1)
   })
 })
+
+describe('LoadChart axes', () => {
+  it('has two labelled y-axes, req/s on the left and ms on the right, each with its own ticks', () => {
+    const w = mount(LoadChart, { props: { run: run() } })
+    expect(w.get('[data-testid=load-rps-axis]').text()).toBe('req/s')
+    expect(w.get('[data-testid=load-ms-axis]').text()).toBe('p99 ms')
+    // 300 req/s and a p99 of 70 ms: each on its own nice scale
+    expect(w.findAll('[data-testid=load-rps-tick]').map((t) => t.text())).toEqual(['0', '250', '500'])
+    expect(w.findAll('[data-testid=load-ms-tick]').map((t) => t.text())).toEqual(['0', '50', '100'])
+  })
+})

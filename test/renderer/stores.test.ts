@@ -39,11 +39,15 @@ describe('connection', () => {
     expect(await pending).toEqual({ ok: false, error: { code: 'PADDOCK_ERR_INTERNAL', message: 'connection lost: server went away' } })
   })
 
-  it('times out a command nobody answers', async () => {
+  it('times out a command nobody answers, but only after minutes (a slow one is still shown as under way)', async () => {
     vi.useFakeTimers()
     try {
       const pending = useConnectionStore().command({ cmd: 'workers.add', count: 1 })
-      vi.advanceTimersByTime(16_000)
+      let settled = false
+      void pending.then(() => (settled = true))
+      await vi.advanceTimersByTimeAsync(16_000)
+      expect(settled).toBe(false)
+      vi.advanceTimersByTime(10 * 60_000)
       expect(await pending).toMatchObject({ ok: false, error: { message: expect.stringContaining('no answer') } })
     } finally {
       vi.useRealTimers()
@@ -161,6 +165,19 @@ describe('events', () => {
     ev.filter = '/io'
     expect(ev.shownLogs.map((l) => l.message)).toEqual(['GET /io 200'])
   })
+
+  it('filters the logs by worker, offering the pids that wrote lines', () => {
+    const ev = useEventsStore()
+    const log = (pid: number, message: string) => m.push({ type: 'event', event: { type: 'log', at: 1, stream: 'error', level: 'info', pid, message } })
+    log(30, 'hello from 30')
+    log(12, 'hello from 12')
+    log(30, 'again 30')
+    expect(ev.logPids).toEqual([12, 30])
+    ev.logPid = 30
+    expect(ev.shownLogs.map((l) => l.message)).toEqual(['again 30', 'hello from 30'])
+    ev.logPid = null
+    expect(ev.shownLogs).toHaveLength(3)
+  })
 })
 
 describe('timeline and load', () => {
@@ -174,11 +191,13 @@ describe('timeline and load', () => {
     m.push({ type: 'snapshot', snapshot: snapshot({ at: now, rates: { requestsPerSec: 50, p50Ms: 100, p99Ms: 100 }, workers: [worker({ pid: 7, inFlight: 4, queued: 1 })] }) })
     expect(tl.spans).toHaveLength(4)
     expect(tl.dropped).toBe(5)
-    expect(tl.meanSec).toBeCloseTo(0.1)
-    expect(tl.littleL).toBeCloseTo(5)
-    // W includes the wait in the worker's queue, so L is compared with running + queued
+    // W: 100 ms of service plus the listen-queue wait, 3 waiting at 50 req/s = 60 ms
+    expect(tl.serviceSec).toBeCloseTo(0.1)
+    expect(tl.meanSec).toBeCloseTo(0.16)
+    expect(tl.littleL).toBeCloseTo(8)
+    // running + queued in the worker + the listen queue of the snapshot (3)
     expect(tl.inFlight).toBe(4)
-    expect(tl.inSystem).toBe(5)
+    expect(tl.inSystem).toBe(8)
   })
 
   it('follows load progress events to the result, and shows a refused start', async () => {

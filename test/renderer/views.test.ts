@@ -6,6 +6,7 @@ import WorkerCard from '../../src/renderer/src/components/WorkerCard.vue'
 import HeaderBar from '../../src/renderer/src/components/HeaderBar.vue'
 import ActionBar from '../../src/renderer/src/components/ActionBar.vue'
 import ActionToasts from '../../src/renderer/src/components/ActionToasts.vue'
+import ActionErrors from '../../src/renderer/src/components/ActionErrors.vue'
 import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
 import GenerationsTimeline from '../../src/renderer/src/components/GenerationsTimeline.vue'
 import LineChart from '../../src/renderer/src/components/LineChart.vue'
@@ -30,6 +31,12 @@ describe('WorkerCard', () => {
     expect(slots).toHaveLength(4)
     expect(slots.map((s) => s.attributes('data-busy'))).toEqual(['true', 'false', 'true', 'false'])
     expect(w.find('[data-testid=conn-gauge]').exists()).toBe(false)
+  })
+
+  it('shows the worker\'s slot (PADDOCK_WORKER_ID)', () => {
+    const w = mount(WorkerCard, { props: { now: 5000, current: true, worker: worker({ slot: 3 }) }, ...opts() })
+    expect(w.find('[data-testid=worker-slot]').text()).toBe('#3')
+    expect(w.find('[data-testid=worker-slot]').attributes('title')).toBe('PADDOCK_WORKER_ID=3')
   })
 
   it('shows an async worker\'s connections against its cap, and the request it is running', () => {
@@ -59,6 +66,8 @@ describe('WorkerCard', () => {
   })
 
   it('kill sends the chosen signal to that pid', async () => {
+    // a live connection: on stale data the button is off (test/renderer/trust.test.ts)
+    m.push({ type: 'welcome', protocol: PROTOCOL_VERSION, snapshot: snapshot(), settings: [] })
     const w = mount(WorkerCard, { props: { now: 5000, current: true, worker: worker({ pid: 4321 }) }, ...opts() })
     await w.find('[data-testid=kill-signal]').setValue('SIGKILL')
     await w.find('[data-testid=btn-kill]').trigger('click')
@@ -108,7 +117,7 @@ describe('HeaderBar and ActionBar', () => {
     const w = mount(ActionBar, opts())
     await w.find('[data-testid=btn-quick]').trigger('click')
     expect(commands()).toEqual([])
-    await w.find('[data-testid=btn-quick-confirm]').trigger('click')
+    await w.find('[data-testid=btn-confirm]').trigger('click')
     expect(commands()).toEqual([{ cmd: 'stop', mode: 'quick' }])
     m.push({ type: 'snapshot', snapshot: snapshot({ state: 'stopped', workers: [] }) })
     await flushPromises()
@@ -145,17 +154,16 @@ describe('HeaderBar and ActionBar', () => {
   })
 
   it('an action\'s error stays on screen', async () => {
-    const w = mount(ActionToasts, opts())
+    const w = mount(ActionErrors, opts())
     const bar = mount(ActionBar, opts())
     await bar.find('[data-testid=btn-hup]').trigger('click')
     m.answerLast({ ok: false, error: { code: 'PADDOCK_ERR_BOOT', message: 'boot failed: SyntaxError in app.mjs; generation 1 keeps serving' } })
     await flushPromises()
-    const toast = w.find('[data-testid=action-toast][data-state=error]')
-    expect(toast.text()).toContain('generation 1 keeps serving')
+    expect(w.find('[data-testid=action-error]').text()).toContain('generation 1 keeps serving')
   })
 })
 
-describe('ActionToasts', () => {
+describe('ActionToasts and ActionErrors', () => {
   // only the clock the toasts read is faked: promises and the session's timers stay real
   beforeEach(() => void vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] }))
   afterEach(() => void vi.useRealTimers())
@@ -168,33 +176,30 @@ describe('ActionToasts', () => {
   }
   const toasts = (w: ReturnType<typeof mount>) => w.findAll('[data-testid=action-toast]').map((t) => `${t.attributes('data-state')}: ${t.find('b').text()}`)
 
-  it('a success leaves after a few seconds; an error stays until dismissed', async () => {
+  it('a success floats and leaves after a few seconds; an error goes to the panel under the bar and stays until dismissed', async () => {
     const w = mount(ActionToasts, opts())
+    const panel = mount(ActionErrors, opts())
     await act('broken', { ok: false, error: { code: 'PADDOCK_ERR_BOOT', message: 'boot failed' } })
     await act('add a worker (TTIN)', { ok: true, message: 'target workers: 3' })
-    expect(toasts(w)).toEqual(['ok: add a worker (TTIN)', 'error: broken'])
+    expect(toasts(w)).toEqual(['ok: add a worker (TTIN)'])
+    expect(panel.findAll('[data-testid=action-error]').map((e) => e.find('b').text())).toEqual(['broken'])
     vi.advanceTimersByTime(OK_TOAST_MS + 600)
     await flushPromises()
-    expect(toasts(w)).toEqual(['error: broken'])
+    expect(toasts(w)).toEqual([])
     vi.advanceTimersByTime(10 * 60_000)
     await flushPromises()
-    expect(toasts(w)).toEqual(['error: broken'])
-    await w.find('[data-testid=action-toast] .x').trigger('click')
-    expect(toasts(w)).toEqual([])
+    expect(panel.findAll('[data-testid=action-error]')).toHaveLength(1)
+    await panel.find('[data-testid=btn-error-dismiss]').trigger('click')
+    expect(panel.find('[data-testid=action-errors]').exists()).toBe(false)
   })
 
-  it('shows only a few at once and counts the rest, errors among them', async () => {
+  it('floating toasts let clicks through to the controls under them, and only a few show at once', async () => {
     const w = mount(ActionToasts, opts())
-    await act('broken', { ok: false, error: { code: 'PADDOCK_ERR_BOOT', message: 'boot failed' } })
     for (let i = 1; i <= 5; i++) await act(`TTIN ${i}`, { ok: true, message: 'ok' })
     expect(toasts(w)).toHaveLength(MAX_TOASTS)
     expect(toasts(w)[0]).toBe('ok: TTIN 5')
-    expect(w.find('[data-testid=toasts-more]').text()).toContain(`+${6 - MAX_TOASTS} more (1 error)`)
-    // once the successes are gone the error is back in view
-    vi.advanceTimersByTime(OK_TOAST_MS + 600)
-    await flushPromises()
-    expect(toasts(w)).toEqual(['error: broken'])
-    expect(w.find('[data-testid=toasts-more]').exists()).toBe(false)
+    expect(w.find('[data-testid=toasts-more]').text()).toBe(`+${5 - MAX_TOASTS} more`)
+    expect(w.find('.toast .x').exists()).toBe(false)
   })
 })
 
@@ -260,5 +265,14 @@ describe('SettingsView and EventsView', () => {
     expect(w.find('[data-testid=btn-pause]').text()).toBe('resume (1 new)')
     await w.find('[data-testid=btn-pause]').trigger('click')
     expect(w.findAll('[data-testid=event-line]')).toHaveLength(2)
+  })
+
+  it('the worker select shows only the chosen worker\'s log lines', async () => {
+    const w = mount(EventsView, opts())
+    for (const [pid, message] of [[41, 'hello from 41'], [42, 'hello from 42']] as const) m.push({ type: 'event', event: { type: 'log', at: 1, stream: 'error', level: 'info', pid, message } })
+    await flushPromises()
+    expect(w.findAll('[data-testid=log-worker] option').map((o) => o.text())).toEqual(['all', '41', '42'])
+    await w.find('[data-testid=log-worker]').setValue((w.findAll('[data-testid=log-worker] option')[2]!.element as HTMLOptionElement).value)
+    expect(w.findAll('[data-testid=log-line]').map((l) => l.text())).toEqual([expect.stringContaining('hello from 42')])
   })
 })

@@ -1,5 +1,5 @@
 /// <reference types="vite/client" />
-import type { PaddockBridge } from '../../shared/bridge'
+import type { PaddockBridge } from '@shared/bridge'
 
 declare module '*.vue' {
   import type { DefineComponent } from 'vue'

@@ -21,6 +21,24 @@ export interface LoadedApp {
   raw: unknown
   /** A module-level `upgrade(req, socket, head)` export, if any. */
   upgrade?: (req: IncomingMessage, socket: import('node:net').Socket, head: Buffer) => void
+  /** A module-level `close()` export (sync or async): called once, after the last request (database pools, queues). */
+  close?: () => unknown
+}
+
+/** Run an app's close() (sync or async); what it raised, as a list (empty: none). */
+export async function callClose(close: (() => unknown) | undefined): Promise<string[]> {
+  if (!close) return []
+  try {
+    await close()
+    return []
+  } catch (err) {
+    return [(err as Error)?.stack ?? String(err)]
+  }
+}
+
+/** The module's `close()` export, if it has one. */
+export function closeExport(mod: Record<string, unknown>): (() => unknown) | undefined {
+  return typeof mod.close === 'function' ? (mod.close as () => unknown) : undefined
 }
 
 export function splitAppSpec(spec: string): { module: string; exportName: string } {
@@ -69,7 +87,7 @@ export async function loadApp(spec: string, opts: { factory?: boolean; interface
   }
   const upgrade = typeof mod.upgrade === 'function' ? (mod.upgrade as LoadedApp['upgrade']) : undefined
   const loaded = await toListener(value, opts.interface ?? 'auto', `${module}:${exportName}`)
-  return { ...loaded, raw: value, upgrade }
+  return { ...loaded, raw: value, upgrade, close: closeExport(mod) }
 }
 
 async function toListener(value: unknown, iface: string, where: string): Promise<Omit<LoadedApp, 'raw' | 'upgrade'>> {

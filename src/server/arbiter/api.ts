@@ -32,6 +32,8 @@ export interface ArbiterOptions {
   launch?: LaunchContext
   /** In a master started by USR2: the old master's pid while it still runs, else null. */
   oldMasterPid?: () => number | null
+  /** The first generation's number (a host starting again after a stop continues the count). */
+  firstGeneration?: number
 }
 
 export interface ReloadOutcome {
@@ -85,6 +87,11 @@ export interface ArbiterApi {
 
   /** pids of the live worker processes (for samplers). */
   workerPids(): number[]
+  /**
+   * Optional: the replayable events (src/shared/history.ts isReplayed) from before a control
+   * server subscribed, oldest first, so a new tab sees how the workers started.
+   */
+  recentEvents?(): ControlEvent[]
 }
 
 /**

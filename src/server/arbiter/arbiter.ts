@@ -28,21 +28,28 @@ import { fileURLToPath } from 'node:url'
 import type { ArbiterApi, ArbiterOptions, ReexecOutcome, ReloadOutcome } from './api.js'
 import { bindAll, bindSpecs, listenerUrl, type BoundListener } from './binds.js'
 import { drain, forkWorker, sendTo, stopWorkers } from './worker-process.js'
-import { runHook } from './hooks.js'
+import { runBoundedHook, runHook } from './hooks.js'
 import { Reexec } from './reexec.js'
 import { Pidfile } from './pidfile.js'
 import { LiveConfig } from './live-config.js'
 import { createWorkerRecord, forked, workerSnapshot, type WorkerRecord } from './worker-record.js'
 import { RateWindow } from './rates.js'
 import { Balancer, balanceFigures } from './balance.js'
-import { BOOT_BACKOFF, BootBackoff, crashLoopExit, nextBootDelay } from './backoff.js'
+import { BootBackoff, backoffPolicy, crashLoopExit, nextBootDelay } from './backoff.js'
 import { Watchdog } from './watchdog.js'
 import { RollingReload } from './reload.js'
 import { WorkerTarget } from './scaling.js'
+import { freeSlot, surplus } from './slots.js'
+import { captureWorkerOutput } from './capture.js'
+import { MemoryWatch } from './memory.js'
+import { parseSize } from '../platform/size.js'
+import { handToWorkers, workerIdentity, type WorkerIdentity } from '../platform/identity.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 import type { WorkerMessage } from '../worker/ipc.js'
+import { tlsEnabled } from '../http/tls.js'
+import { checkWorkerCount } from '../config/limits.js'
 import {
   PROTOCOL_VERSION,
   type ArbiterSnapshot,
@@ -90,11 +97,14 @@ export class Arbiter implements ArbiterApi {
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null
   private readonly pidfile: Pidfile
   private readonly usr2: Reexec
+  /** --user/--group: who the workers become (resolved at start: an unknown user fails it) */
+  private identity: WorkerIdentity | null = null
+  private readonly memory = new MemoryWatch((v) => this.retire(v.pid, v.reason))
 
   constructor(config: ResolvedConfig, private readonly options: ArbiterOptions = {}) {
     this.liveConfig = new LiveConfig(config, (event) => this.emit(event))
     this.target = new WorkerTarget(Number(config.settings.workers), (count, old) => this.hook('nworkers_changed', this, count, old))
-    this.log = options.log ?? new ErrorLog(config.settings.errorlog as string, config.settings.loglevel as never)
+    this.log = options.log ?? new ErrorLog(config.settings.errorlog as string, config.settings.loglevel as never, config.settings.log_format === 'json' ? 'json' : 'text')
     this.log.onLine((level, message, pid) => this.emit({ type: 'log', at: Date.now(), stream: 'error', level, pid, message }))
     this.watchdog = new Watchdog(
       {
@@ -121,7 +131,10 @@ export class Arbiter implements ArbiterApi {
         this.target.held = true
         this.lastError = message
       },
-    })
+      succeeded: () => {
+        this.lastError = null
+      },
+    }, options.firstGeneration)
     this.pidfile = new Pidfile(() => (this.config.settings.pidfile ? String(this.config.settings.pidfile) : null), this.log)
     this.usr2 = new Reexec({
       log: this.log,
@@ -151,22 +164,29 @@ export class Arbiter implements ArbiterApi {
     return this.config.settings
   }
 
+  /** the highest generation this arbiter started (Host continues from it after a stop) */
+  get lastGeneration(): number {
+    return this.reloads.issued
+  }
+
   get pid(): number {
     return process.pid
   }
 
   /** Bind, spawn the first generation, resolve once one worker is ready. */
   async start(): Promise<void> {
-    this.hook('on_starting', this)
+    await this.awaitHook('on_starting', 'boot')
+    this.identity = workerIdentity(this.config.settings)
+    handToWorkers(this.config.settings.accesslog as string | null, this.identity)
     this.listeners = await bindAll(bindSpecs(this.config.settings, this.options.inherited, this.log), this.binderEntry, this.options.execArgv)
-    for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l)} (${process.pid})`)
+    for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l, tlsEnabled(this.config.settings))} (${process.pid})`)
     this.log.info(`Using worker: ${this.workerClass()}`)
     this.pidfile.write()
     this.setState('running')
     const ready = new Promise<void>((resolve, reject) => (this.firstReady = { resolve, reject }))
     this.tick()
     await ready
-    this.hook('when_ready', this)
+    await this.awaitHook('when_ready', 'boot')
   }
 
   snapshot(): ArbiterSnapshot {
@@ -184,7 +204,7 @@ export class Arbiter implements ArbiterApi {
       threads: Number(s.threads),
       workerConnections: Number(s.worker_connections),
       generation: this.reloads.generation,
-      listeners: this.listeners.map((l) => ({ ...l.snapshot })),
+      listeners: this.listeners.map((l) => ({ ...l.snapshot, tls: tlsEnabled(this.config.settings) })),
       counters: { ...this.counters, requests: this.totalRequests() },
       workers: [...this.workers.values()].map(workerSnapshot),
       rates: this.rates.summary(),
@@ -232,6 +252,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   addWorkers(n = 1): number {
+    checkWorkerCount(this.target.count + Math.max(1, Math.floor(n)), Number(this.config.settings.max_workers))
     this.target.add(n)
     this.tick()
     return this.target.count
@@ -244,6 +265,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   scaleTo(n: number): number {
+    checkWorkerCount(n, Number(this.config.settings.max_workers))
     this.target.scaleTo(n)
     this.tick()
     return this.target.count
@@ -267,6 +289,7 @@ export class Arbiter implements ArbiterApi {
 
   reopenLogs(): void {
     this.log.reopen(this.config.settings.errorlog as string)
+    handToWorkers(this.config.settings.accesslog as string | null, this.identity)
     for (const w of this.live()) sendTo(w, { t: 'reopen-logs' })
     this.log.info('Reopened log files')
   }
@@ -328,6 +351,14 @@ export class Arbiter implements ArbiterApi {
     runHook(this.config.hooks, this.log, name, args)
   }
 
+  /** the hooks the master waits for: on the way in within --boot-timeout, on the way out within --graceful-timeout */
+  private awaitHook(name: 'on_starting' | 'when_ready' | 'on_exit', way: 'boot' | 'graceful'): Promise<void> {
+    const bound = way === 'boot'
+      ? { ms: Number(this.config.settings.boot_timeout) * 1000, setting: '--boot-timeout' }
+      : { ms: this.graceMs(), setting: '--graceful-timeout' }
+    return runBoundedHook(this.config.hooks, this.log, name, [this], bound)
+  }
+
   private applyConfig(fresh: ResolvedConfig): void {
     this.liveConfig.replace(fresh)
     this.target.reset(Number(fresh.settings.workers))
@@ -359,6 +390,7 @@ export class Arbiter implements ArbiterApi {
     if (this.state === 'stopped') return
     try {
       this.watchdog.check()
+      this.checkMemory()
       this.reconcile()
       this.reloads.check()
       this.balance()
@@ -421,10 +453,8 @@ export class Arbiter implements ArbiterApi {
       // one per tick, so a crash loop cannot spin.
       if (this.backoff.failures === 0 && serving.length + 1 < target) this.spawnNext()
     } else if (serving.length > target) {
-      const extra = serving
-        .filter((w) => w.state === 'ready' || w.state === 'booting' || w.state === 'spawning')
-        .sort((a, b) => a.spawnedAt - b.spawnedAt)
-        .slice(0, serving.length - target)
+      const candidates = serving.filter((w) => w.state === 'ready' || w.state === 'booting' || w.state === 'spawning')
+      const extra = surplus(candidates, serving.length - target)
       for (const w of extra) void this.drain(w, 'TTOU: fewer workers')
     }
   }
@@ -446,14 +476,15 @@ export class Arbiter implements ArbiterApi {
   private spawn(): WorkerRecord {
     const generation = this.reloads.generation
     const workerClass = this.workerClass()
-    const w = createWorkerRecord({ id: this.nextId++, generation, workerClass })
+    const w = createWorkerRecord({ id: this.nextId++, generation, workerClass, slot: freeSlot(this.serving()) })
     this.hook('pre_fork', this, w)
-    const child = forkWorker(this.workerEntry, w, this.config, this.listeners, this.options.execArgv ?? [])
+    const child = forkWorker(this.workerEntry, w, this.config, this.listeners, this.options.execArgv ?? [], this.identity)
     forked(w, child)
     this.counters.workersSpawned++
     if (w.pid > 0) this.workers.set(w.pid, w)
     this.emit({ type: 'worker.spawned', at: Date.now(), pid: w.pid, generation: w.generation, workerClass })
-    this.log.info(`Booting worker with pid: ${w.pid} (generation ${w.generation}, ${workerClass})`)
+    this.log.info(`Booting worker with pid: ${w.pid} (slot ${w.slot}, generation ${w.generation}, ${workerClass})`)
+    captureWorkerOutput(child, (level, line) => this.log.log(level, line, w.pid))
     child.on('message', (m: WorkerMessage) => this.onWorkerMessage(w, m))
     child.on('exit', (code, signal) => this.onWorkerExit(w, code, signal))
     child.on('error', (err) => this.log.error(`worker ${w.pid}: ${err.message}`))
@@ -521,6 +552,24 @@ export class Arbiter implements ArbiterApi {
     }
   }
 
+  /** --max-worker-memory: sampled from the loop, only while set (memory.ts) */
+  private checkMemory(): void {
+    const limit = this.config.settings.max_worker_memory
+    if (!limit || this.stopping) return
+    const ready = this.live().filter((w) => w.state === 'ready' && !w.retiring)
+    this.memory.check(parseSize(String(limit)), ready.map((w) => w.pid))
+  }
+
+  /** Recycle a worker, replacement first (as max-requests does): its drain waits for the new one's ready. */
+  private retire(pid: number, reason: string): void {
+    const w = this.workers.get(pid)
+    if (!w || w.retiring || w.state !== 'ready') return
+    w.retiring = true
+    w.reason = reason
+    this.log.warning(`Worker ${pid} ${reason}: starting its replacement first`)
+    this.tick()
+  }
+
   private drain(w: WorkerRecord, reason: string): Promise<void> {
     return drain(w, reason, this.graceMs(), (event) => this.emit(event))
   }
@@ -570,7 +619,8 @@ export class Arbiter implements ArbiterApi {
       this.firstReady = null
       return
     }
-    const delay = nextBootDelay(failures)
+    const policy = backoffPolicy(this.config.settings)
+    const delay = nextBootDelay(failures, policy)
     if (delay === 'errored') {
       this.lastError = `workers keep failing (${failures} times in a row), no more respawns until a reload: ${reason}`
       this.log.critical(this.lastError)
@@ -581,7 +631,7 @@ export class Arbiter implements ArbiterApi {
     }
     this.backoff.waitUntil(Date.now() + delay)
     const what = upMs === undefined ? 'Worker boot failure' : `Worker died ${(upMs / 1000).toFixed(1)} s after it was ready, counted as a crash`
-    this.log.warning(`${what} ${failures}/${BOOT_BACKOFF.maxFailures} in a row; next spawn in ${delay} ms`)
+    this.log.warning(`${what} ${failures}/${policy.maxFailures} in a row; next spawn in ${delay} ms`)
   }
 
   private async doStop(mode: StopMode): Promise<void> {
@@ -595,6 +645,6 @@ export class Arbiter implements ArbiterApi {
     this.usr2.release()
     this.setState('stopped')
     this.log.info('Shutting down: Master')
-    this.hook('on_exit', this)
+    await this.awaitHook('on_exit', 'graceful')
   }
 }

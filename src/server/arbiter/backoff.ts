@@ -18,6 +18,16 @@ export interface BackoffPolicy {
 
 export const BOOT_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 10_000, maxFailures: 5 }
 
+/** The policy from the settings (`restart_backoff`, `restart_backoff_max` in seconds, `crash_loop_limit`); a missing one keeps its default. */
+export function backoffPolicy(settings: Record<string, unknown>): BackoffPolicy {
+  const seconds = (v: unknown, fallbackMs: number) => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1000) : fallbackMs)
+  return {
+    baseMs: seconds(settings.restart_backoff, BOOT_BACKOFF.baseMs),
+    capMs: seconds(settings.restart_backoff_max, BOOT_BACKOFF.capMs),
+    maxFailures: typeof settings.crash_loop_limit === 'number' ? settings.crash_loop_limit : BOOT_BACKOFF.maxFailures,
+  }
+}
+
 /** The wait before the next spawn after `failuresInARow` failures (counting the last one), or `errored`. */
 export function nextBootDelay(failuresInARow: number, policy: BackoffPolicy = BOOT_BACKOFF): number | 'errored' {
   if (failuresInARow >= policy.maxFailures) return 'errored'

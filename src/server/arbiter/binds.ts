@@ -11,6 +11,7 @@ import { resolve } from 'node:path'
 import { getSystemErrorName } from 'node:util'
 import { PaddockError } from '../errors.js'
 import type { ListenerSnapshot } from '../../shared/protocol.js'
+import { listenOnFd } from '../platform/listen-fd.js'
 
 export interface BindSpec {
   bind: string
@@ -166,9 +167,8 @@ export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: 
     const fd = openedFd(spec)
     if (fd !== undefined) {
       server = net.createServer()
-      await new Promise<void>((res, rej) => {
-        server.once('error', (e: NodeJS.ErrnoException) => rej(bindError(spec, e.code, e.message)))
-        server.listen({ fd, backlog: spec.backlog }, () => res())
+      await listenOnFd(server, fd, spec.backlog).catch((e: NodeJS.ErrnoException) => {
+        throw bindError(spec, e.code, e.message)
       })
       holdWithoutAccepting(server)
       address = server.address()
@@ -196,11 +196,12 @@ export async function bindAll(specs: BindSpec[], binderEntry: string, execArgv: 
   return out
 }
 
-export function listenerUrl(l: BoundListener): string {
+/** `secure`: the workers serve TLS on it (certfile set) */
+export function listenerUrl(l: BoundListener, secure = false): string {
   // a Unix socket opened from an fd has no address to ask for: say which fd it is
   if (l.snapshot.kind === 'unix') return l.snapshot.path ? `unix:${l.snapshot.path}` : l.spec.bind
   const host = l.snapshot.host!.includes(':') ? `[${l.snapshot.host}]` : l.snapshot.host
-  return `http://${host}:${l.snapshot.port}`
+  return `${secure ? 'https' : 'http'}://${host}:${l.snapshot.port}`
 }
 
 /**

@@ -1,8 +1,11 @@
 /**
  * Server hooks (Gunicorn's names: on_starting, pre_fork, child_exit, ...): a hook that
- * throws or rejects is logged and never stops the arbiter.
+ * throws or rejects is logged and never stops the arbiter. The ones the master waits for
+ * (on_starting, when_ready, on_exit) are awaited within a bound (runBoundedHook); the others
+ * run alongside the arbiter's work.
  */
 import { describeError } from '../errors.js'
+import { runBounded, type Bound } from '../bounded-hook.js'
 import type { ErrorLog } from '../log/logger.js'
 import type { ResolvedConfig } from '../config/resolve.js'
 
@@ -15,4 +18,9 @@ export function runHook(hooks: ResolvedConfig['hooks'], log: ErrorLog, name: str
   } catch (err) {
     log.error(`hook ${name} raised: ${describeError(err)}`)
   }
+}
+
+/** Await a hook that may return a promise, for at most `bound` (see bounded-hook.ts). */
+export function runBoundedHook(hooks: ResolvedConfig['hooks'], log: ErrorLog, name: string, args: unknown[], bound: Bound): Promise<void> {
+  return runBounded(`hook ${name}`, hooks[name as keyof ResolvedConfig['hooks']], args, bound, (level, message) => log.log(level, message))
 }

@@ -34,15 +34,22 @@ export interface ReloadHost {
   drain(w: WorkerRecord, reason: string): void
   /** A reload was rolled back: spawning holds until the next reload or scale, and `message` shows as the last error. */
   rolledBack(message: string): void
+  /** A new generation serves alone: an earlier failure no longer describes the server. */
+  succeeded(): void
 }
 
 export class RollingReload {
   /** the generation new workers belong to: a reload moves it on, a rollback back */
-  generation = 1
+  generation: number
+  /** the highest generation ever started: a rolled-back number is never given out again */
+  issued: number
   private current: ReloadState | null = null
   private seq = 0
 
-  constructor(private readonly host: ReloadHost) {}
+  /** `firstGeneration`: a host starting again after a stop continues the count */
+  constructor(private readonly host: ReloadHost, firstGeneration = 1) {
+    this.generation = this.issued = firstGeneration
+  }
 
   get active(): boolean {
     return this.current !== null
@@ -56,7 +63,7 @@ export class RollingReload {
   /** Start generation n+1; resolves when the reload is done, rolled back, superseded or stopped. */
   begin(reason: string, workerClass: string): Promise<ReloadOutcome> {
     const from = this.generation
-    this.generation++
+    this.generation = ++this.issued
     const target = this.host.target()
     const toDrain = this.host.live().filter((w) => w.state !== 'draining').length
     const progress: ReloadProgress = { id: ++this.seq, reason, fromGeneration: from, toGeneration: this.generation, ready: 0, wanted: target, drained: 0, toDrain, startedAt: Date.now() }
@@ -75,6 +82,7 @@ export class RollingReload {
     this.current = null
     if (emitEvents) {
       if (outcome.ok) {
+        this.host.succeeded()
         this.host.emit({ type: 'reload.done', at: Date.now(), reload: { ...r.progress }, ms: Date.now() - r.progress.startedAt })
         this.host.log.info(`Reload ${r.progress.id} done in ${Date.now() - r.progress.startedAt} ms`)
       } else {

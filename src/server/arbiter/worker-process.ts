@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../config/resolve.js'
 import { WORKER_ENV, type MasterMessage, type WorkerBootInfo } from '../worker/ipc.js'
 import type { BoundListener } from './binds.js'
 import type { WorkerRecord } from './worker-record.js'
+import type { WorkerIdentity } from '../platform/identity.js'
 
 const HEARTBEAT_MS = 250
 /** the listeners follow stdio and the IPC channel: fds 4.. in the worker */
@@ -17,14 +18,16 @@ const FIRST_LISTENER_FD = 4
 /** Fork a worker with its boot info in the environment and the listening sockets as fds 4.. */
 export function forkWorker(
   entry: string,
-  w: { id: number; generation: number; workerClass: WorkerClassName },
+  w: { id: number; generation: number; workerClass: WorkerClassName; slot: number },
   config: ResolvedConfig,
   listeners: BoundListener[],
   execArgv: string[],
+  identity: WorkerIdentity | null = null,
 ): ChildProcess {
   const s = config.settings
   const info: WorkerBootInfo = {
     id: w.id,
+    slot: w.slot,
     generation: w.generation,
     workerClass: w.workerClass,
     listeners: listeners.map((l, i) => ({ fd: FIRST_LISTENER_FD + i, kind: l.snapshot.kind, bind: l.spec.bind })),
@@ -32,14 +35,16 @@ export function forkWorker(
     settings: { ...s, app: config.app },
     heartbeatMs: HEARTBEAT_MS,
     masterPid: process.pid,
+    identity,
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: JSON.stringify(info), PADDOCK_WORKER_CLASS: w.workerClass, PADDOCK_GENERATION: String(w.generation) }
+  const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: JSON.stringify(info), PADDOCK_WORKER_CLASS: w.workerClass, PADDOCK_GENERATION: String(w.generation), PADDOCK_WORKER_ID: String(w.slot) }
   for (const kv of (s.raw_env as string[]) ?? []) {
     const i = kv.indexOf('=')
     env[kv.slice(0, i)] = kv.slice(i + 1)
   }
   return fork(entry, [], {
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...listeners.map((l) => l.fd)],
+    // --capture-output: stdout and stderr come to the master through pipes (capture.ts)
+    stdio: s.capture_output ? ['inherit', 'pipe', 'pipe', 'ipc', ...listeners.map((l) => l.fd)] : ['inherit', 'inherit', 'inherit', 'ipc', ...listeners.map((l) => l.fd)],
     env,
     execArgv,
     cwd: s.chdir ? String(s.chdir) : undefined,

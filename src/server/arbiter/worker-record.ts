@@ -6,6 +6,8 @@ import type { ReportedTraits } from '../classes/worker-class.js'
 /** The arbiter's view of one worker process. */
 export interface WorkerRecord {
   id: number
+  /** PADDOCK_WORKER_ID: 0..N-1, taken over by its replacement (slots.ts) */
+  slot: number
   /** -1 and null while `spawning` (before the fork) */
   pid: number
   child: ChildProcess | null
@@ -59,7 +61,7 @@ function figuresOf(stats: WorkerStats): WorkerFigures {
  * A worker about to be forked (state `spawning`): what the pre_fork hook sees. `forked`
  * gives it its process, and it is `booting` from then on.
  */
-export function createWorkerRecord(w: { id: number; generation: number; workerClass: WorkerClassName }): WorkerRecord {
+export function createWorkerRecord(w: { id: number; generation: number; workerClass: WorkerClassName; slot: number }): WorkerRecord {
   let markGone!: () => void
   const gone = new Promise<void>((resolve) => (markGone = resolve))
   return {
@@ -104,6 +106,7 @@ export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {
   return {
     pid: w.pid,
     id: w.id,
+    slot: w.slot,
     workerClass: w.workerClass,
     generation: w.generation,
     state: w.state,

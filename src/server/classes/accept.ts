@@ -11,6 +11,7 @@
 import type { Server, Socket } from 'node:net'
 import type http from 'node:http'
 import { markAccepted, type WorkerCounters } from '../accounting/counters.js'
+import { kAcceptedAt, kAdmitted, type PaddockSocket } from '../symbols.js'
 
 interface ListenHandle {
   readStart?: () => number
@@ -47,6 +48,14 @@ export class AcceptGate {
 
 const BUSY_GATE_MS = 100
 
+/** A TLS socket's first request waited from when its raw socket was accepted. */
+function carryAcceptedAt(socket: Socket): void {
+  const s = socket as PaddockSocket & { _parent?: PaddockSocket }
+  if (s[kAcceptedAt] !== undefined) return
+  if (s._parent?.[kAcceptedAt] !== undefined) s[kAcceptedAt] = s._parent[kAcceptedAt]
+  else markAccepted(socket)
+}
+
 export interface ConnectionTracking {
   gate: AcceptGate
   sockets: Set<Socket>
@@ -54,6 +63,8 @@ export interface ConnectionTracking {
   update(): void
   /** stop accepting for `ms` whatever else happens (rebalancing: let other workers take new connections) */
   hold(ms: number): void
+  /** connections open, those still in the intake (PROXY header, TLS handshake) included */
+  open(): number
 }
 
 /** gthread's pool as the accept gate sees it */
@@ -75,10 +86,6 @@ export function trackConnections(server: http.Server, listeners: Server[], count
   let heldUntil = 0
   let busySince = 0
   let busyTimer: NodeJS.Timeout | null = null
-  const update = () => {
-    if (sockets.size >= limit || Date.now() < heldUntil || busyGate()) gate.pause()
-    else gate.resume()
-  }
   /**
    * While busy, leave new connections to the other workers, but only for BUSY_GATE_MS: a
    * connection still waiting in the backlog after that means every worker is busy, and then
@@ -108,16 +115,36 @@ export function trackConnections(server: http.Server, listeners: Server[], count
     gate.pause()
     setTimeout(update, ms + 5).unref()
   }
-  server.on('connection', (socket: Socket) => {
-    markAccepted(socket)
-    sockets.add(socket)
-    counters.connections = sockets.size
+  /**
+   * With PROXY or TLS on, a connection spends a while in the intake before the server sees
+   * it (http/intake.ts): it counts from its acceptance, as raw sockets, so a sync worker in
+   * a handshake does not accept another. Without them, `admitted` stays null.
+   */
+  let admitted: Set<Socket> | null = null
+  const open = () => (admitted ? admitted.size : sockets.size)
+  const update = () => {
+    counters.connections = open()
+    if (open() >= limit || Date.now() < heldUntil || busyGate()) gate.pause()
+    else gate.resume()
+  }
+  ;(server as unknown as NodeJS.EventEmitter).on(kAdmitted, (raw: Socket) => {
+    markAccepted(raw)
+    ;(admitted ??= new Set()).add(raw)
     update()
-    socket.once('close', () => {
-      sockets.delete(socket)
-      counters.connections = sockets.size
+    raw.once('close', () => {
+      admitted!.delete(raw)
       update()
     })
   })
-  return { gate, sockets, update, hold }
+  server.on('connection', (socket: Socket) => {
+    if (!admitted) markAccepted(socket)
+    else carryAcceptedAt(socket)
+    sockets.add(socket)
+    update()
+    socket.once('close', () => {
+      sockets.delete(socket)
+      update()
+    })
+  })
+  return { gate, sockets, update, hold, open }
 }

@@ -5,7 +5,7 @@
  *   async  up to worker_connections connections on the loop; above that the process
  *          stops accepting and the backlog feeds other workers; keep-alive on.
  */
-import { loadApp } from '../app/load.js'
+import { callClose, loadApp } from '../app/load.js'
 import { createHttpServer } from '../http/server.js'
 import { closeIdleConnections } from './drain.js'
 import { serveUpgrades } from './upgrade.js'
@@ -48,5 +48,7 @@ async function bootEventLoop(cls: WorkerClass, ctx: ClassContext): Promise<Boote
     },
     figures: ownFigures,
     closeIdle: closeIdleConnections,
+    closeApp: () => callClose(app.close),
   }
 }
+

@@ -37,7 +37,7 @@ export interface ReportedTraits extends WorkerTraits {
 }
 
 /** The per-request parts of the HTTP edge that the runtime owns: hooks, access log, drain, shed. */
-export type EdgeReactions = Pick<HttpServerOptions, 'onRequestStart' | 'onRequestEnd' | 'onAppError' | 'countBytes' | 'isDraining' | 'shed' | 'hooks' | 'onHookError'>
+export type EdgeReactions = Pick<HttpServerOptions, 'onRequestStart' | 'onRequestEnd' | 'onAppError' | 'countBytes' | 'isDraining' | 'shed' | 'hooks' | 'onHookError' | 'onRejected'>
 
 /** What the runtime hands a class at boot. */
 export interface ClassContext {
@@ -75,4 +75,10 @@ export interface BootedClass {
   figures(stats: WorkerStats): WorkerStats
   /** Draining: close what it holds that no request uses. Called every 50 ms until the worker exits. */
   closeIdle(sockets: Set<Socket>): void
+  /**
+   * The app's own shutdown, once its last request has finished: the module's `close()`
+   * export (native: also a Fastify or NestJS instance's `close()`); gthread runs it in each
+   * thread, since each thread loaded its own copy of the app. Resolves to the errors raised.
+   */
+  closeApp(): Promise<string[]>
 }

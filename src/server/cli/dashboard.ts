@@ -4,9 +4,10 @@
  * --port N chooses the dashboard port (default: ephemeral). Other options go to the arbiter.
  */
 import { fileURLToPath } from 'node:url'
-import { describeError, isPaddockError } from '../errors.js'
+import { describeError, isPaddockError, PaddockError } from '../errors.js'
 import { startWebServer } from '../control/web-server.js'
 import { unixRelay } from '../control/relay.js'
+import { readClientCert } from '../control/remote.js'
 
 const DEMO = fileURLToPath(new URL('../../../resources/demo/app.mjs', import.meta.url))
 
@@ -19,12 +20,15 @@ function takeFlag(argv: string[], name: string): string | undefined {
   return v
 }
 
-const USAGE = `usage: paddock dashboard [--port N] [OPTIONS] [MODULE[:EXPORT]]
-       paddock dashboard [--port N] --attach SOCKET
+const USAGE = `usage: paddock dashboard [--port N] [--fleet-certfile FILE --fleet-keyfile FILE] [OPTIONS] [MODULE[:EXPORT]]
+       paddock dashboard [--port N] [--fleet-certfile FILE --fleet-keyfile FILE] --attach SOCKET
   Serves the dashboard to your browser on 127.0.0.1 (the URL, with its token, is printed).
   Without --attach it hosts a server for MODULE (the demo app when none is given), taking
   every option of \`paddock\` (see paddock --help); --attach shows a server started elsewhere.
-  --port N   the dashboard's port (default: one the kernel picks)`
+  --port N   the dashboard's port (default: one the kernel picks)
+  --fleet-certfile FILE --fleet-keyfile FILE
+             the client certificate the Fleet view presents to servers whose control
+             endpoint requires one (--control-ca-certs); the key is read here, never sent to the page`
 
 export async function runDashboard(argvIn: string[]): Promise<number> {
   const argv = [...argvIn]
@@ -37,9 +41,20 @@ export async function runDashboard(argvIn: string[]): Promise<number> {
     const portFlag = takeFlag(argv, 'port')
     const port = portFlag === undefined ? 0 : Number(portFlag)
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${portFlag}"`)
+    const certFile = takeFlag(argv, 'fleet-certfile')
+    const keyFile = takeFlag(argv, 'fleet-keyfile')
+    if (Boolean(certFile) !== Boolean(keyFile)) throw new PaddockError('PADDOCK_ERR_USAGE', '--fleet-certfile and --fleet-keyfile go together: the client certificate and its private key')
+    let fleet: { clientCert?: { cert: Buffer; key: Buffer } } = {}
+    if (certFile && keyFile) {
+      try {
+        fleet = { clientCert: readClientCert(certFile, keyFile) }
+      } catch (err) {
+        throw new PaddockError('PADDOCK_ERR_CONFIG', (err as Error).message)
+      }
+    }
     const attach = takeFlag(argv, 'attach')
     if (attach) {
-      const web = await startWebServer(unixRelay(attach), { port })
+      const web = await startWebServer(unixRelay(attach), { port, fleet })
       process.stdout.write(`paddock dashboard (attached to ${attach}): ${web.url}\n`)
       await new Promise<void>((resolve) => process.once('SIGINT', resolve))
       await web.close()
@@ -47,7 +62,7 @@ export async function runDashboard(argvIn: string[]): Promise<number> {
     }
     const { startHostedServer } = await import('../host/start.js')
     const hosted = await startHostedServer({ argv, demoApp: DEMO })
-    const web = await startWebServer(hosted.plane.control, { port })
+    const web = await startWebServer(hosted.plane.control, { port, fleet })
     process.stdout.write(`paddock dashboard: ${web.url}\n`)
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)

@@ -123,7 +123,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (startedByUsr2) tellOldMaster({ t: 'paddock:master-ready', pid: process.pid })
   if (notifySocket) void notifyReady(notifySocket).then((warning) => warning && arbiter.log.warning(warning))
-  const hasControlPlane = !s.no_control_socket || Boolean(s.metrics_bind || s.statsd_host || s.dashboard)
+  const hasControlPlane = !s.no_control_socket || Boolean(s.metrics_bind || s.statsd_host || s.dashboard || s.control_bind)
   if (startedByUsr2 && process.connected && hasControlPlane) {
     // The old master still holds the control socket path, the metrics port and the
     // dashboard: take them over once it has exited, so that an old master left alone by
@@ -186,6 +186,12 @@ async function startExtras(arbiter: Arbiter): Promise<void> {
     }
   } catch (err) {
     arbiter.log.error(`control plane failed to start: ${describeError(err)}`)
+    // An operator who asked for a remote control endpoint must not get a server they cannot reach.
+    if (arbiter.config.settings.control_bind) {
+      arbiter.log.setLevel('critical')
+      await arbiter.stop('quick').catch(() => {})
+      fail(err)
+    }
   }
 }
 
@@ -199,7 +205,13 @@ function installSignals(arbiter: Arbiter): void {
       },
     )
   process.on('SIGHUP', () => void arbiter.reload('HUP').catch((e) => arbiter.log.error(describeError(e))))
-  process.on('SIGTTIN', () => arbiter.addWorkers(1))
+  process.on('SIGTTIN', () => {
+    try {
+      arbiter.addWorkers(1)
+    } catch (err) {
+      arbiter.log.warning(`TTIN refused: ${describeError(err)}`)
+    }
+  })
   process.on('SIGTTOU', () => arbiter.removeWorkers(1))
   process.on('SIGTERM', () => void exitAfter(arbiter.stop('graceful')))
   process.on('SIGINT', () => void exitAfter(arbiter.stop('quick')))

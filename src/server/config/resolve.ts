@@ -7,8 +7,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { resolve as resolvePath } from 'node:path'
 import { PaddockError } from '../errors.js'
 import { SETTINGS, SETTINGS_BY_NAME, HOOK_NAMES, defaultValue, type HookName, type SettingSpec } from './settings.js'
-import { coerceSetting, describe } from './validate.js'
+import { checkControlEndpoint, coerceSetting, describe } from './validate.js'
 import { findDefaultConfig, loadConfigFile } from './file.js'
+import { workerCountProblem } from './limits.js'
+import { checkTlsFiles } from '../http/tls.js'
 import type { SettingInfo, WorkerClassName } from '../../shared/protocol.js'
 import { canonicalWorkerClass, isWorkerClassInput } from '../../shared/worker-classes.js'
 
@@ -54,7 +56,7 @@ interface ParsedArgs {
 export function parseArgv(argv: string[], origin: string): ParsedArgs {
   let parsed
   try {
-    parsed = parseArgs({ args: argv, options: parseOptions(), allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: withBareValues(argv), options: parseOptions(), allowPositionals: true, strict: true })
   } catch (err) {
     const msg = (err as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/^Unknown option/, 'unrecognized option')
     throw new PaddockError('PADDOCK_ERR_USAGE', `${msg}${origin === 'command line' ? '' : ` (in ${origin})`}; see paddock --help`)
@@ -74,6 +76,16 @@ export function parseArgv(argv: string[], origin: string): ParsedArgs {
     values[spec.name] = coerceSetting(spec, negated ? !raw : raw, origin)
   }
   return { values, app: parsed.positionals[0] ?? null, flags }
+}
+
+/** `--proxy-protocol` with no value of its own (the end, another flag or the app next) means its `bare` value. */
+function withBareValues(argv: string[]): string[] {
+  return argv.map((arg, i) => {
+    const spec = arg.startsWith('--') ? SETTINGS.find((s) => s.bare !== undefined && `--${s.flag}` === arg) : undefined
+    if (!spec) return arg
+    const next = argv[i + 1]
+    return next === undefined || next.startsWith('-') || !spec.choices?.includes(next) ? `${arg}=${spec.bare}` : arg
+  })
 }
 
 /** Split a PADDOCK_CMD_ARGS string like a shell would for simple quoting. */
@@ -129,7 +141,13 @@ export async function resolveConfig(argv: string[], opts: { cwd?: string; env?: 
     if (layer.app) app = layer.app
   }
   normalize(settings)
+  checkControlEndpoint(settings)
+  // the certificate and key are read here too: a bad pair stops the start (exit 2) and a HUP
+  checkTlsFiles(settings)
   const action = cli.flags.has('help') ? 'help' : cli.flags.has('version') ? 'version' : cli.flags.has('check-config') ? 'check' : cli.flags.has('print-config') ? 'print' : 'serve'
+  // refused before anything starts (and by --check-config), not discovered at the 200th fork
+  const problem = action === 'help' || action === 'version' ? null : workerCountProblem(Number(settings.workers), Number(settings.max_workers))
+  if (problem) throw new PaddockError('PADDOCK_ERR_CONFIG', `${describe(SETTINGS_BY_NAME.get('workers')!)} (${sources.workers}): ${problem}`)
   return { settings, sources, app, configFile, hooks, action, argv }
 }
 
@@ -151,6 +169,7 @@ export function settingInfos(config: Pick<ResolvedConfig, 'settings' | 'sources'
     source: config.sources[spec.name] ?? 'default',
     apply: spec.apply,
     type: spec.type,
+    ...(spec.meta === 'SECONDS' ? { unit: 's' as const } : spec.meta === 'BYTES' ? { unit: 'bytes' as const } : {}),
     description: spec.description,
   }))
 }

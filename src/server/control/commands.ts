@@ -3,7 +3,9 @@
  * command from any transport gets PADDOCK_ERR_BAD_COMMAND with a precise message.
  */
 import { isHost, type ArbiterApi, type HostApi, type ReloadOutcome } from '../arbiter/api.js'
+import type { ReplayedHistory } from '../../shared/history.js'
 import type { ArbiterSnapshot, CommandResult, ExperimentOptions, LoadOptions } from '../../shared/protocol.js'
+import { checkLiveChange } from '../config/live-change.js'
 import { isWorkerClassInput, WORKER_CLASS_INPUTS, WORKER_CLASSES } from '../../shared/worker-classes.js'
 
 /** How long a reexec command waits for the new master to say it is ready. */
@@ -30,6 +32,7 @@ export async function runCommand(
   arbiter: ArbiterApi,
   command: unknown,
   snapshot: () => ArbiterSnapshot | Promise<ArbiterSnapshot>,
+  history: () => ReplayedHistory = () => ({ points: [], events: [] }),
 ): Promise<CommandResult> {
   if (!command || typeof command !== 'object' || typeof (command as { cmd?: unknown }).cmd !== 'string') {
     return bad('command must be an object with a string "cmd"')
@@ -38,6 +41,10 @@ export async function runCommand(
   switch (c.cmd) {
     case 'status':
       return { ok: true, data: await snapshot() }
+    case 'history.get': {
+      const h = history()
+      return { ok: true, data: h, message: `${h.points.length} points, ${h.events.length} events` }
+    }
     case 'reload':
       return reloadResult(await arbiter.reload('control'))
     case 'workers.add':
@@ -106,6 +113,8 @@ export async function runCommand(
     }
     case 'config.set': {
       if (typeof c.name !== 'string') return bad('name must be a string')
+      const target = arbiter.snapshot().targetWorkers
+      checkLiveChange(c.name, c.value, Object.fromEntries(arbiter.settings().map((i) => [i.name, i.value])), target)
       const info = await arbiter.setSetting(c.name, c.value)
       return { ok: true, data: info, message: `${info.name} = ${JSON.stringify(info.value)} (${info.apply})` }
     }

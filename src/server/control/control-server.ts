@@ -28,6 +28,8 @@ import { isPaddockError } from '../errors.js'
 import { readListenQueues } from './proc-net.js'
 import { ProcSampler, sampleSystem, type ProcSample } from './sampler.js'
 import { runCommand } from './commands.js'
+import { Ring } from '../../shared/ring.js'
+import { HISTORY_REPLAY_EVENTS, HISTORY_REPLAY_POINTS, HISTORY_REPLAY_WORKER_POINTS, isReplayed, pointOf, type HistoryPoint, type ReplayedHistory } from '../../shared/history.js'
 
 export interface ControlServerOptions {
   /** snapshot rate, Hz (default 4) */
@@ -49,11 +51,16 @@ export interface ControlSession {
   close(): void
 }
 
+/** a history point while nobody watches: a master wake-up this often costs nothing measurable */
+const UNWATCHED_HISTORY_MS = 5000
+
 export class ControlServer {
   private readonly rateMs: number
   private readonly sampleMs: number
   private timer: NodeJS.Timeout | null = null
   private sampleTimer: NodeJS.Timeout | null = null
+  /** while nobody watches: a history point every UNWATCHED_HISTORY_MS, so a tab opened later still sees the last minutes */
+  private historyTimer: NodeJS.Timeout | null = null
   /** the sample round running or last run, which an on-demand snapshot waits for */
   private sampling: Promise<void> | null = null
   private sampledAt = 0
@@ -75,6 +82,9 @@ export class ControlServer {
   private windowStart = 0
   private spansSent = 0
   private accessSent = 0
+  // what a new subscriber is replayed (and `ctl export` reads): the last 10 minutes
+  private readonly points = new Ring<HistoryPoint>(HISTORY_REPLAY_POINTS)
+  private readonly recentEvents = new Ring<ControlEvent>(HISTORY_REPLAY_EVENTS)
 
   constructor(
     readonly arbiter: ArbiterApi,
@@ -83,7 +93,9 @@ export class ControlServer {
     this.rateMs = 1000 / (opts.rateHz ?? 4)
     this.sampleMs = opts.sampleMs ?? 1000
     this.latest = this.build()
+    for (const e of arbiter.recentEvents?.() ?? startupEvents(this.latest)) this.recentEvents.push(e)
     this.unsubscribeEngine = arbiter.onEvent((e) => this.onEngineEvent(e))
+    this.watchersChanged()
   }
 
   /** The latest enriched snapshot; built now when nobody watches (nothing pushes one then). */
@@ -146,7 +158,7 @@ export class ControlServer {
           }
           welcomed = true
           // welcome first: the first watcher starts the push loop, whose first snapshot goes out at once
-          client.send({ type: 'welcome', protocol: PROTOCOL_VERSION, snapshot: this.snapshot(), settings: safeSettings(this.arbiter) })
+          client.send({ type: 'welcome', protocol: PROTOCOL_VERSION, snapshot: this.snapshot(), settings: safeSettings(this.arbiter), history: this.history() })
           this.clients.add(client)
           this.watchersChanged()
           return
@@ -174,11 +186,18 @@ export class ControlServer {
   /** Run one command; never throws. */
   async execute(command: unknown): Promise<CommandResult> {
     try {
-      return await runCommand(this.arbiter, command, () => this.sampledSnapshot())
+      return await runCommand(this.arbiter, command, () => this.sampledSnapshot(), () => this.history())
     } catch (err) {
       if (isPaddockError(err)) return fail(controlCode(err.code), err.message)
       return fail('PADDOCK_ERR_INTERNAL', err instanceof Error ? err.message : String(err))
     }
+  }
+
+  /** The recent points and events, oldest first; per-worker figures only on the newest points. */
+  history(): ReplayedHistory {
+    const points = this.points.toArray()
+    const cut = points.length - HISTORY_REPLAY_WORKER_POINTS
+    return { points: points.map((p, i) => (i < cut ? { ...p, perWorker: undefined } : p)), events: this.recentEvents.toArray() }
   }
 
   close(): void {
@@ -186,6 +205,7 @@ export class ControlServer {
     this.closed = true
     if (this.timer) clearTimeout(this.timer)
     if (this.sampleTimer) clearTimeout(this.sampleTimer)
+    if (this.historyTimer) clearTimeout(this.historyTimer)
     this.unsubscribeEngine()
     this.clients.clear()
     this.snapshotListeners.clear()
@@ -200,6 +220,10 @@ export class ControlServer {
   /** Start the push and sampling loops when the first watcher comes, stop them when the last goes. */
   private watchersChanged(): void {
     if (this.closed) return
+    if (this.watched() && this.historyTimer) {
+      clearTimeout(this.historyTimer)
+      this.historyTimer = null
+    } else if (!this.watched() && !this.historyTimer) this.recordUnwatched()
     const running = this.timer !== null
     if (this.watched() && !running) {
       void this.sampleLoop(++this.loopRun)
@@ -213,11 +237,32 @@ export class ControlServer {
     }
   }
 
+  /**
+   * The history keeps going while nobody watches, at a slower pace than the 4 Hz push: one
+   * snapshot built from what the workers last reported (no process sampling), every few
+   * seconds. A dashboard opened after an unwatched hour still replays its last minutes.
+   */
+  private recordUnwatched(): void {
+    this.historyTimer = setTimeout(() => {
+      this.historyTimer = null
+      if (this.closed || this.watched()) return
+      try {
+        this.latest = this.build()
+        this.points.push(pointOf(this.latest))
+      } catch {
+        // as in tick: one failed snapshot must not end the history
+      }
+      this.recordUnwatched()
+    }, UNWATCHED_HISTORY_MS)
+    this.historyTimer.unref()
+  }
+
   /** setTimeout rescheduling: a slow send never makes ticks pile up. */
   private tick(): void {
     if (this.closed || !this.watched()) return
     try {
       this.latest = this.build()
+      this.points.push(pointOf(this.latest))
       this.broadcast({ type: 'snapshot', snapshot: this.latest })
       for (const fn of this.snapshotListeners) fn(this.latest)
     } catch {
@@ -288,6 +333,7 @@ export class ControlServer {
       if (this.accessSent >= ACCESS_LOG_EVENT_CAP_PER_SEC) return
       this.accessSent++
     }
+    if (isReplayed(event)) this.recentEvents.push(event)
     this.broadcast({ type: 'event', event })
   }
 
@@ -300,6 +346,20 @@ export class ControlServer {
       }
     }
   }
+}
+
+/**
+ * A control plane opened after the first workers started (the serve path opens it once the
+ * arbiter runs) missed their spawned / ready events; the snapshot knows when each happened.
+ */
+function startupEvents(s: ArbiterSnapshot): ControlEvent[] {
+  const out: ControlEvent[] = []
+  for (const w of s.workers) {
+    if (w.state === 'exited') continue
+    out.push({ type: 'worker.spawned', at: w.spawnedAt, pid: w.pid, generation: w.generation, workerClass: w.workerClass })
+    if (w.readyAt !== null) out.push({ type: 'worker.ready', at: w.readyAt, pid: w.pid, generation: w.generation, bootMs: w.readyAt - w.spawnedAt })
+  }
+  return out.sort((a, b) => a.at - b.at)
 }
 
 function safeSettings(arbiter: ArbiterApi) {

@@ -17,7 +17,12 @@ export class FrameError extends Error {}
 /** Accumulates chunks and yields whole decoded frames; throws FrameError on oversize or bad JSON. */
 export class FrameDecoder {
   private buf: Buffer = Buffer.alloc(0)
-  constructor(private readonly maxBytes = MAX_FRAME_BYTES) {}
+  constructor(private maxBytes = MAX_FRAME_BYTES) {}
+
+  /** A peer that proved itself may send larger frames than one that has not yet. */
+  setLimit(maxBytes: number): void {
+    this.maxBytes = maxBytes
+  }
 
   push(chunk: Buffer): unknown[] {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk

@@ -4,15 +4,18 @@
  * returns one close() for shutdown.
  */
 import type { ArbiterApi } from '../arbiter/api.js'
+import { checkControlEndpoint } from '../config/validate.js'
 import { ControlServer } from './control-server.js'
 import { startMetricsServer } from './metrics.js'
 import { startStatsd } from './metrics.js'
 import { startUnixSocket } from './unix-socket.js'
 import { startWebServer } from './web-server.js'
+import { startTcpEndpoint } from './tcp-endpoint.js'
 
 export { ControlServer } from './control-server.js'
 export { startUnixSocket, defaultSocketDir, defaultSocketPath } from './unix-socket.js'
 export { startWebServer } from './web-server.js'
+export { startTcpEndpoint } from './tcp-endpoint.js'
 export { prometheusText, startMetricsServer, startStatsd } from './metrics.js'
 
 export interface ControlPlaneSettings {
@@ -24,6 +27,11 @@ export interface ControlPlaneSettings {
   statsd_prefix?: string
   dogstatsd_tags?: string
   dashboard?: boolean
+  control_bind?: string | null
+  control_token_file?: string | null
+  control_certfile?: string | null
+  control_keyfile?: string | null
+  control_ca_certs?: string | null
 }
 
 export interface ControlPlane {
@@ -31,6 +39,8 @@ export interface ControlPlane {
   socketPath: string | null
   metricsUrl: string | null
   dashboardUrl: string | null
+  /** the TCP control endpoint, `HOST:PORT` or `tls://HOST:PORT` */
+  controlAddress: string | null
   close(): Promise<void>
 }
 
@@ -40,7 +50,23 @@ export async function startControlPlane(arbiter: ArbiterApi, settings: ControlPl
   let socketPath: string | null = null
   let metricsUrl: string | null = null
   let dashboardUrl: string | null = null
+  let controlAddress: string | null = null
+  // the CLI's Arbiter has an error log; an in-process host may not
+  const log = (arbiter as { log?: { warning(m: string): void; info(m: string): void } }).log
   try {
+    if (settings.control_bind) {
+      checkControlEndpoint(settings as Record<string, unknown>)
+      const tcp = await startTcpEndpoint(control, {
+        bind: settings.control_bind,
+        tokenFile: settings.control_token_file!,
+        certFile: settings.control_certfile,
+        keyFile: settings.control_keyfile,
+        caFile: settings.control_ca_certs,
+        log,
+      })
+      controlAddress = tcp.address
+      closers.push(() => tcp.close())
+    }
     if (!settings.no_control_socket) {
       const sock = await startUnixSocket(control, { path: settings.control_socket ?? undefined, name: settings.name ?? undefined })
       socketPath = sock.path
@@ -49,6 +75,7 @@ export async function startControlPlane(arbiter: ArbiterApi, settings: ControlPl
     if (settings.metrics_bind) {
       const m = await startMetricsServer(control, settings.metrics_bind)
       metricsUrl = m.url
+      log?.info(`Metrics at ${m.url} (health at /healthz)`)
       closers.push(() => m.close())
     }
     if (settings.statsd_host) {
@@ -71,6 +98,7 @@ export async function startControlPlane(arbiter: ArbiterApi, settings: ControlPl
     socketPath,
     metricsUrl,
     dashboardUrl,
+    controlAddress,
     close: async () => {
       for (const c of closers.reverse()) await c()
     },

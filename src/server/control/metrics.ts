@@ -90,6 +90,23 @@ export function prometheusText(s: ArbiterSnapshot): string {
   ])
 }
 
+/**
+ * `GET /healthz` for Kubernetes probes and load-balancer health checks: 200 while at least
+ * one worker is ready to serve, 503 with a short reason otherwise. A reload keeps the old
+ * generation ready, so it stays 200 throughout.
+ */
+export function health(s: ArbiterSnapshot): { status: 200 | 503; body: Record<string, unknown> } {
+  const ready = s.workers.filter((w) => w.state === 'ready').length
+  const counts = { ready, target: s.targetWorkers, generation: s.generation }
+  if (s.state === 'stopping' || s.state === 'stopped') return { status: 503, body: { status: 'stopping', reason: 'the server is shutting down', ...counts } }
+  if (s.state === 'errored') return { status: 503, body: { status: 'errored', reason: s.lastError ?? 'workers keep failing to boot', ...counts } }
+  if (ready === 0) {
+    const starting = s.state === 'starting' || s.workers.some((w) => w.state === 'spawning' || w.state === 'booting')
+    return { status: 503, body: { status: starting ? 'booting' : 'no-workers', reason: starting ? 'no worker is ready yet' : 'no worker is running', ...counts } }
+  }
+  return { status: 200, body: { status: 'ok', ...counts } }
+}
+
 export interface MetricsServer {
   url: string
   close(): Promise<void>
@@ -104,7 +121,15 @@ export function parseHostPort(bind: string): { host: string; port: number } {
 export async function startMetricsServer(control: ControlServer, bind: string): Promise<MetricsServer> {
   const { host, port } = parseHostPort(bind)
   const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+    const route = (req.url ?? '').split('?')[0]
+    if ((req.method === 'GET' || req.method === 'HEAD') && route === '/healthz') {
+      // the engine's own snapshot: current whether or not anyone is watching, and cheap
+      const h = health(control.arbiter.snapshot())
+      res.writeHead(h.status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      res.end(req.method === 'HEAD' ? undefined : JSON.stringify(h.body) + '\n')
+      return
+    }
+    if (req.method !== 'GET' || route !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
       return
     }

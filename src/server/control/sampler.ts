@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import type { SystemSnapshot } from '../../shared/protocol.js'
+import { HAS_PROC, pidusageFigures } from '../platform/process-figures.js'
 
 type Si = typeof import('systeminformation')
 let si: Promise<Si> | null = null
@@ -33,7 +34,11 @@ export interface ProcSample {
 export class ProcSampler {
   private marks = new Map<number, CpuMark>()
 
+  /** `pidusage`: where /proc is missing (macOS), through `ps` (platform/process-figures.ts) */
+  constructor(private readonly source: 'proc' | 'pidusage' = HAS_PROC ? 'proc' : 'pidusage') {}
+
   async sample(pids: number[]): Promise<Map<number, ProcSample>> {
+    if (this.source === 'pidusage') return pidusageFigures(pids, { usePs: true })
     const out = new Map<number, ProcSample>()
     const now = performance.now()
     await Promise.all(

@@ -3,6 +3,7 @@
  * Other local users and web pages can reach 127.0.0.1 too, so every socket must prove
  * itself: Host must be our loopback origin (defeats DNS rebinding), Origin must match
  * (defeats cross-site pages), and the hello must carry the random token from the URL.
+ * /fleet relays to remote servers' TCP control endpoints for the Fleet view (fleet-socket.ts).
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -12,6 +13,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ControlServer } from './control-server.js'
+import { attachFleet, type FleetRelayOptions } from './fleet-socket.js'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -31,6 +33,8 @@ export interface WebServerOptions {
   /** directory of the built renderer (default out/renderer from the package root) */
   root?: string
   token?: string
+  /** how /fleet reaches servers (fleet-socket.ts) */
+  fleet?: FleetRelayOptions
 }
 
 export interface WebServer {
@@ -56,11 +60,13 @@ export async function startWebServer(control: Pick<ControlServer, 'subscribe'>, 
     const refuse = (reason: string) => {
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\n`)
     }
-    if ((req.url ?? '').split('?')[0] !== '/ws') return refuse('only /ws accepts WebSocket connections')
+    const route = (req.url ?? '').split('?')[0]
+    if (route !== '/ws' && route !== '/fleet') return refuse('only /ws and /fleet accept WebSocket connections')
     if (!allowedHosts().has(String(req.headers.host))) return refuse(`Host "${req.headers.host}" is not this dashboard`)
     const origin = req.headers.origin
     if (!origin || ![...allowedHosts()].some((h) => origin === `http://${h}`)) return refuse(`Origin "${origin ?? ''}" is not this dashboard`)
-    wss.handleUpgrade(req, socket, head, (ws) => attach(control, ws, token))
+    // /fleet: a relay to a remote server's TCP control endpoint (fleet-socket.ts)
+    wss.handleUpgrade(req, socket, head, (ws) => (route === '/fleet' ? attachFleet(ws, token, opts.fleet) : attach(control, ws, token)))
   })
 
   await new Promise<void>((resolve, reject) => {

@@ -16,6 +16,8 @@ import type { ResolvedConfig } from '../config/resolve.js'
 import { PaddockError } from '../errors.js'
 import { startLoad, type LoadHandle } from '../loadgen/index.js'
 import { resolveUrl, runExperiment } from '../loadgen/experiment.js'
+import { Ring } from '../../shared/ring.js'
+import { HISTORY_REPLAY_EVENTS, isReplayed } from '../../shared/history.js'
 import type {
   ArbiterSnapshot,
   ControlEvent,
@@ -38,18 +40,21 @@ export class Host implements ArbiterApi, HostApi {
   private loadProgress: LoadProgress | null = null
   private experimentRunning = false
   private starting: Promise<void> | null = null
+  /** replayable events since the host began, for control servers that subscribe later (startHostedServer opens its control plane after the first start) */
+  private readonly kept = new Ring<ControlEvent>(HISTORY_REPLAY_EVENTS)
 
   constructor(
     private config: ResolvedConfig,
     private readonly options: ArbiterOptions = {},
   ) {
     this.events.setMaxListeners(0)
+    this.events.on('event', (e: ControlEvent) => isReplayed(e) && this.kept.push(e))
     this.arbiter = this.create()
   }
 
-  private create(): Arbiter {
+  private create(firstGeneration?: number): Arbiter {
     this.unsubscribe()
-    const a = new Arbiter(this.config, this.options)
+    const a = new Arbiter(this.config, { ...this.options, firstGeneration })
     this.unsubscribe = a.onEvent((e) => this.events.emit('event', e))
     return a
   }
@@ -72,7 +77,13 @@ export class Host implements ArbiterApi, HostApi {
     const state = this.arbiter.snapshot().state
     if (state === 'running' || state === 'reloading') throw new PaddockError('PADDOCK_ERR_STATE', 'the server is already running')
     if (state === 'stopping') throw new PaddockError('PADDOCK_ERR_STATE', 'the server is still stopping; try again when it has stopped')
-    if (state === 'stopped') this.arbiter = this.create()
+    if (state === 'stopped') {
+      // Runtime changes (class, timeout, scale, app) survive a stop, and generations keep
+      // counting: a g2 that failed before the stop and the g2 after it would look the same.
+      const last = this.arbiter
+      this.config = { ...last.config, settings: { ...last.config.settings, workers: last.snapshot().targetWorkers || last.config.settings.workers } }
+      this.arbiter = this.create(last.lastGeneration + 1)
+    }
     this.starting = this.arbiter.start().finally(() => (this.starting = null))
     return this.starting
   }
@@ -139,6 +150,10 @@ export class Host implements ArbiterApi, HostApi {
 
   snapshot(): ArbiterSnapshot {
     return { ...this.arbiter.snapshot(), load: this.loadProgress }
+  }
+
+  recentEvents(): ControlEvent[] {
+    return this.kept.toArray()
   }
 
   onEvent(listener: (event: ControlEvent) => void): () => void {

@@ -5,8 +5,35 @@
  */
 import type { IncomingMessage } from 'node:http'
 import net from 'node:net'
+import { kStripped } from '../symbols.js'
 
-const SECURE_SCHEME_HEADERS: Record<string, string> = { 'x-forwarded-protocol': 'ssl', 'x-forwarded-proto': 'https', 'x-forwarded-ssl': 'on' }
+/** Gunicorn's default secure_scheme_headers, lower-cased */
+const DEFAULT_SCHEME_HEADERS: Record<string, string> = { 'x-forwarded-protocol': 'ssl', 'x-forwarded-proto': 'https', 'x-forwarded-ssl': 'on' }
+
+interface SchemeHeaders {
+  /** lower-case name -> value that means HTTPS */
+  byName: Record<string, string>
+  /** the shortest and longest name, for a cheap scan of the raw headers */
+  shortest: number
+  longest: number
+}
+
+const schemeHeadersOf = new WeakMap<object, SchemeHeaders>()
+
+/** The secure_scheme_headers setting, parsed once per settings object. */
+function schemeHeaders(settings: Record<string, unknown>): SchemeHeaders {
+  let h = schemeHeadersOf.get(settings)
+  if (!h) {
+    const given = settings.secure_scheme_headers
+    const byName: Record<string, string> = Object.create(null)
+    if (given && typeof given === 'object') for (const [k, v] of Object.entries(given)) byName[k.toLowerCase()] = String(v)
+    else Object.assign(byName, DEFAULT_SCHEME_HEADERS)
+    const lengths = Object.keys(byName).map((k) => k.length)
+    h = { byName, shortest: lengths.length ? Math.min(...lengths) : 1, longest: lengths.length ? Math.max(...lengths) : 0 }
+    schemeHeadersOf.set(settings, h)
+  }
+  return h
+}
 
 type AllowList = { any: true } | { any: false; exact: Set<string>; subnets: net.BlockList }
 
@@ -69,17 +96,19 @@ export function isTrusted(addr: string | undefined, allow: string): boolean {
  * Scans the raw header names, so that a request without any of these headers never pays
  * for `req.headers` (Node builds that object lazily, on first access).
  */
-function hasSecureSchemeHeader(raw: string[]): boolean {
+function hasSecureSchemeHeader(raw: string[], h: SchemeHeaders): boolean {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
-    if (name.length >= 15 && name.length <= 20 && (name.charCodeAt(0) | 0x20) === 0x78 /* x */ && SECURE_SCHEME_HEADERS[name.toLowerCase()] !== undefined) return true
+    if (name.length >= h.shortest && name.length <= h.longest && h.byName[name.toLowerCase()] !== undefined) return true
   }
   return false
 }
 
 export function applyProxyHeaders(req: IncomingMessage, settings: Record<string, unknown>): void {
-  if (!hasSecureSchemeHeader(req.rawHeaders)) return
+  const h = schemeHeaders(settings)
+  if (!hasSecureSchemeHeader(req.rawHeaders, h)) return
   const trusted = isTrusted(req.socket.remoteAddress, String(settings.forwarded_allow_ips ?? '127.0.0.1,::1'))
   if (trusted) return
-  for (const name of Object.keys(SECURE_SCHEME_HEADERS)) delete req.headers[name]
+  for (const name of Object.keys(h.byName)) delete req.headers[name]
+  ;(req as IncomingMessage & { [kStripped]?: boolean })[kStripped] = true
 }

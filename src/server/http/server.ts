@@ -6,12 +6,12 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { checkRequest, limitsFrom, maxHeaderBytes } from './limits.js'
-import { clientErrorStatus, rejectResponse, rejectSocket } from './errors.js'
+import { answerSocket, clientErrorStatus, onClientError, rejectResponse } from './errors.js'
 import { applyProxyHeaders } from './proxy.js'
 import { findHeader } from './headers.js'
 import { takeAcceptedAt, type WorkerCounters, type ActiveRequest } from '../accounting/counters.js'
 import type { NodeListener } from '../app/load.js'
-import { kBodyBytes, kBytes, kQueued, kRef, kRes, type PaddockSocket } from '../symbols.js'
+import { kBodyBytes, kBytes, kLastRequest, kQueued, kRef, kRes, type PaddockSocket } from '../symbols.js'
 
 /**
  * Who answers a request: the app itself, or (gthread) a dispatcher that hands the request
@@ -36,6 +36,8 @@ export interface HttpServerOptions {
   shed?: () => boolean
   hooks?: { pre_request?: (...a: unknown[]) => unknown; post_request?: (...a: unknown[]) => unknown }
   onHookError?: (name: string, err: unknown) => void
+  /** a request the parser refused before any request object existed (the access log still names it) */
+  onRejected?: (socket: Socket, status: number, rawHead: Buffer) => void
 }
 
 export function createHttpServer(o: HttpServerOptions): http.Server {
@@ -120,6 +122,7 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
   const serverHeader = s.server_header !== false
 
   server.on('request', (req: IncomingMessage, res: TrackedResponse) => {
+    ;(req.socket as PaddockSocket)[kLastRequest] = req
     const rejection = checkRequest(req, limits)
     if (rejection) return rejectResponse(res, rejection.status, rejection.reason)
     applyProxyHeaders(req, s)
@@ -137,7 +140,8 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
     // the client left) it never emits 'close' for it: the request would stay in flight
     // for good, and hold up every drain until the graceful timeout.
     if (!res.socket) queueBehind(req.socket, res)
-    if (limits.body > 0) (req as LimitedRequest)[kRes] = res
+    // for the body limit's 413, and for a framing error in the body (errors.ts rejectSocket)
+    ;(req as LimitedRequest)[kRes] = res
     runHook(o, 'pre_request', req)
     try {
       if (dispatch) return dispatch(req, res, ref)
@@ -154,10 +158,16 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
   // Node starts its header / request timeout checks on 'listening', so start them here.
   queueMicrotask(() => server.emit('listening'))
 
+  // Node drops a CONNECT (authority form) without a word unless someone listens. paddock is
+  // no forward proxy, and a request listener cannot take a tunnel: say so.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => answerSocket(socket, 501, 'CONNECT is not served here'))
+
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy()
-    const { status, reason } = clientErrorStatus(err)
-    rejectSocket(socket, status, reason)
+    // a request the parser refused while nothing else was in flight on the connection: the
+    // access log still sees it (it never reached the app)
+    const raw = (err as { rawPacket?: Buffer }).rawPacket
+    if (raw?.length && err.code !== 'ECONNRESET' && socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) o.onRejected?.(socket, clientErrorStatus(err).status, raw)
+    onClientError(err, socket)
   })
   return server
 }

@@ -31,16 +31,38 @@ export async function runExperiment(
   onProgress: (subject: ExperimentSubject, p: LoadProgress) => void = () => {},
 ): Promise<{ results: ExperimentResult[]; explanation: string }> {
   const results: ExperimentResult[] = []
-  for (const subject of options.subjects) {
-    const out = await api.setWorkerClass(subject.workerClass, { threads: subject.threads, workerConnections: subject.workerConnections })
-    if (!out.ok) throw new Error(`switching to ${subject.workerClass} failed: ${out.error ?? 'unknown error'}`)
-    api.scaleTo(subject.workers)
-    await waitReady(api, subject)
-    const load: LoadOptions = { ...options.load, url: resolveUrl(options.load.url, api) }
-    const h = startLoad(load, (p) => onProgress(subject, p))
-    results.push({ subject, result: await h.done })
+  // the server goes back to what it was before the experiment: Compare and the lessons
+  // used to leave it on the last subject they tested
+  const before = api.snapshot()
+  const restore: ExperimentSubject = { workerClass: before.workerClass, workers: before.targetWorkers, threads: before.threads, workerConnections: before.workerConnections }
+  const of = options.subjects.length
+  try {
+    for (const [index, subject] of options.subjects.entries()) {
+      const out = await api.setWorkerClass(subject.workerClass, { threads: subject.threads, workerConnections: subject.workerConnections })
+      if (!out.ok) throw new Error(`switching to ${subject.workerClass} failed: ${out.error ?? 'unknown error'}`)
+      api.scaleTo(subject.workers)
+      await waitReady(api, subject)
+      const load: LoadOptions = { ...options.load, url: resolveUrl(options.load.url, api) }
+      const h = startLoad(load, (p) => onProgress(subject, { ...p, experiment: { subject, index, of } }))
+      results.push({ subject, result: await h.done })
+    }
+  } finally {
+    await restoreServer(api, restore)
   }
   return { results, explanation: explain(options.load, results) }
+}
+
+async function restoreServer(api: ArbiterApi, s: ExperimentSubject): Promise<void> {
+  const now = api.snapshot()
+  const same = now.workerClass === s.workerClass && now.threads === s.threads && now.workerConnections === s.workerConnections
+  if (!same) await api.setWorkerClass(s.workerClass, { threads: s.threads, workerConnections: s.workerConnections }).catch(() => undefined)
+  if (api.snapshot().targetWorkers !== s.workers) {
+    try {
+      api.scaleTo(s.workers)
+    } catch {
+      // a server stopped meanwhile: nothing to restore
+    }
+  }
 }
 
 /**

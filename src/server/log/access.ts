@@ -19,6 +19,8 @@ export interface AccessAtoms {
   requestHeaders: Record<string, string | string[] | undefined>
   responseHeaders: Record<string, unknown>
   env?: NodeJS.ProcessEnv
+  /** http or https (TLS at paddock's edge): Gunicorn's %({wsgi.url_scheme}e)s */
+  scheme?: string
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
@@ -109,6 +111,7 @@ function atomValue(a: AccessAtoms, name: string): string {
   if (m) {
     if (m[2] === 'i') return header(a.requestHeaders, m[1])
     if (m[2] === 'o') return header(a.responseHeaders, m[1])
+    if (m[1] === 'wsgi.url_scheme') return a.scheme ?? 'http'
     return (a.env ?? process.env)[m[1]] ?? '-'
   }
   switch (name) {

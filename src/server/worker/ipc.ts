@@ -14,6 +14,7 @@
  */
 import type { RequestRef, RequestSpan, WorkerClassName, WorkerFigures, LogLevel } from '../../shared/protocol.js'
 import type { ReportedTraits } from '../classes/worker-class.js'
+import type { WorkerIdentity } from '../platform/identity.js'
 
 export const WORKER_ENV = 'PADDOCK_WORKER'
 /** First fd number of the inherited listening sockets in a worker. */
@@ -29,6 +30,8 @@ export interface ListenerFd {
 export interface WorkerBootInfo {
   /** Arbiter's small id for this worker (age order). */
   id: number
+  /** 0..N-1, kept by a replacement: PADDOCK_WORKER_ID */
+  slot: number
   generation: number
   workerClass: WorkerClassName
   listeners: ListenerFd[]
@@ -39,6 +42,8 @@ export interface WorkerBootInfo {
   /** Heartbeat / stats interval in ms while the figures move (an idle worker beats more slowly: worker/main.ts). */
   heartbeatMs: number
   masterPid: number
+  /** --user/--group/--initgroups: who to become before anything of the app loads (platform/identity.ts) */
+  identity?: WorkerIdentity | null
 }
 
 // ------------------------------------------------------------- worker -> master

@@ -8,17 +8,21 @@
  */
 import net from 'node:net'
 import type http from 'node:http'
-import { openSync, writeSync, closeSync } from 'node:fs'
 import { WORKER_ENV, type MasterMessage, type WorkerBootInfo, type WorkerMessage } from './ipc.js'
 import { WorkerCounters, type ActiveRequest } from '../accounting/counters.js'
 import { workerClass, type WorkerClass } from '../classes/index.js'
 import type { BootedClass } from '../classes/worker-class.js'
 import { trackConnections, type ConnectionTracking } from '../classes/accept.js'
 import { endUpgraded } from '../classes/drain.js'
-import { formatAccessLog } from '../log/access.js'
+import { AccessLog } from './access-log.js'
+import { createIntake } from '../http/intake.js'
+import type { SslContextHook } from '../http/tls.js'
 import { loadConfigFile } from '../config/file.js'
 import { describeError } from '../errors.js'
+import { runBounded, type Bound } from '../bounded-hook.js'
+import { dropPrivileges, parseUmask } from '../platform/identity.js'
 import type { LogLevel } from '../../shared/protocol.js'
+import { listenOnFd } from '../platform/listen-fd.js'
 
 /**
  * The slowest heartbeat, while a worker has nothing new to say; and at most a quarter of
@@ -40,6 +44,13 @@ if (!info) {
   process.exit(2)
 }
 const settings = info.settings
+// before anything of the app or the config file runs: its user, group and umask (--user ...)
+try {
+  dropPrivileges(info.identity ?? null, settings.umask == null ? null : parseUmask(settings.umask))
+} catch (err) {
+  process.stderr.write(`paddock worker: cannot switch to uid ${info.identity?.uid} gid ${info.identity?.gid}: ${describeError(err)}\n`)
+  process.exit(3)
+}
 const send = (m: WorkerMessage) => {
   lastSent = Date.now()
   if (process.connected) process.send?.(m)
@@ -59,27 +70,20 @@ let announcedSinceBeat = false
 let shedding = 0
 
 // -------------------------------------------------------------- access log
-let accessFd: number | null = null
-function openAccessLog(): void {
-  const target = settings.accesslog as string | null
-  if (accessFd !== null && accessFd > 2) closeSync(accessFd)
-  accessFd = !target ? null : target === '-' ? 1 : openSync(target, 'a')
-}
-const accessFormat = String(settings.access_log_format)
+const accessLog = new AccessLog(settings)
+const openAccessLog = () => accessLog.reopen()
 
 // -------------------------------------------------------------- lifecycle
 function workerApi() {
-  return { pid: process.pid, id: info.id, generation: info.generation, workerClass: info.workerClass, settings }
+  return { pid: process.pid, id: info.id, slot: info.slot, generation: info.generation, workerClass: info.workerClass, settings }
 }
 
-function runHook(name: string, ...args: unknown[]): void {
-  const hook = hooks[name]
-  if (!hook) return
-  try {
-    hook(...args)
-  } catch (err) {
-    log('error', `hook ${name} raised: ${describeError(err)}`)
-  }
+/** hooks on the way in may take --boot-timeout, those on the way out --graceful-timeout */
+const bootBound: Bound = { ms: Number(settings.boot_timeout ?? 60) * 1000, setting: '--boot-timeout' }
+const gracefulMsSetting = Number(settings.graceful_timeout ?? 30) * 1000
+
+function runHook(name: string, bound: Bound, ...args: unknown[]): Promise<void> {
+  return runBounded(`hook ${name}`, hooks[name], args, bound, log)
 }
 
 async function boot(): Promise<void> {
@@ -91,7 +95,7 @@ async function boot(): Promise<void> {
       log('warning', `worker could not load hooks from ${info.configFile}: ${describeError(err)}`)
     }
   }
-  runHook('post_fork', null, workerApi())
+  await runHook('post_fork', bootBound, null, workerApi())
   openAccessLog()
   const cls: WorkerClass = workerClass(info.workerClass)
   booted = await cls.boot({
@@ -108,21 +112,21 @@ async function boot(): Promise<void> {
       onAppError: (err, req) => log('error', `error handling ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`),
       onRequestStart: requestStarted,
       onRequestEnd: requestEnded,
+      onRejected: (socket, status, rawHead) => accessLog.rejected(socket, status, rawHead),
     },
   })
-  runHook('post_worker_init', workerApi())
+  await runHook('post_worker_init', bootBound, workerApi())
   send({ t: 'booted' })
 
   const server = await booted.createServer()
+  // PROXY header and TLS handshake, when configured, before the class's server sees a connection
+  const intake = createIntake(server, settings, { log, sslContext: hooks.ssl_context as SslContextHook | undefined })
   for (const l of info.listeners) {
     // the socket options http.Server gives its own connections: half-open is left to the
     // HTTP layer (a client's FIN aborts its request, so apps see 'close' and stop work), and
     // no Nagle delay on small answers
-    const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (socket) => server.emit('connection', socket))
-    await new Promise<void>((resolve, reject) => {
-      ln.once('error', reject)
-      ln.listen({ fd: l.fd, backlog: Number(settings.backlog ?? 2048) }, () => resolve())
-    })
+    const ln = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, intake)
+    await listenOnFd(ln, l.fd, Number(settings.backlog ?? 2048))
     listeners.push(ln)
   }
   tracking = trackConnections(server, listeners, counters, cls.acceptLimit(settings), (m) => log('warning', m), booted.pressure)
@@ -147,7 +151,7 @@ function requestStarted(ref: ActiveRequest): void {
 }
 
 function requestEnded(ref: ActiveRequest, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void {
-  if (accessFd !== null) writeAccess(ref.startedAt, req, res, bytes)
+  if (accessLog.on) accessLog.request(ref.startedAt, req, res, bytes)
   if (maxRequests > 0 && counters.requests >= maxRequests && !retireAsked) {
     retireAsked = true
     send({ t: 'retire', requests: counters.requests })
@@ -158,27 +162,6 @@ function requestEnded(ref: ActiveRequest, req: http.IncomingMessage, res: http.S
 let maxRequests = Number(settings.max_requests ?? 0)
 if (maxRequests > 0) maxRequests += Math.floor(Math.random() * (Number(settings.max_requests_jitter ?? 0) + 1))
 let retireAsked = false
-
-function writeAccess(startedAt: number, req: http.IncomingMessage, res: http.ServerResponse, bytes: number): void {
-  const line = formatAccessLog(accessFormat, {
-    remoteAddress: req.socket.remoteAddress ?? '-',
-    method: req.method ?? '-',
-    url: req.url ?? '-',
-    httpVersion: req.httpVersion,
-    status: res.statusCode,
-    bytes,
-    durationMs: Date.now() - startedAt,
-    pid: process.pid,
-    at: new Date(startedAt),
-    requestHeaders: req.headers,
-    responseHeaders: res.getHeaders(),
-  })
-  try {
-    writeSync(accessFd!, line + '\n')
-  } catch {
-    // a full disk must not fail the request
-  }
-}
 
 /**
  * Heartbeats: every `heartbeatMs` (250 ms) while there is something new to say, every
@@ -231,11 +214,15 @@ function heartbeat(): void {
 
 // -------------------------------------------------------------- draining
 let drainDeadline: NodeJS.Timeout | null = null
+/** when the graceful period of a drain ends: the hooks and the app's close() on the way out share what is left of it */
+let gracefulUntil = 0
+let workerInt: Promise<void> = Promise.resolve()
 function drain(reason: string, gracefulMs: number): void {
   if (draining) return
   draining = true
+  gracefulUntil = Date.now() + gracefulMs
   log('debug', `draining (${reason}), ${counters.inFlight} requests in flight, ${tracking?.sockets.size ?? 0} connections open`)
-  runHook('worker_int', workerApi())
+  workerInt = runHook('worker_int', { ms: gracefulMs, setting: '--graceful-timeout' }, workerApi())
   for (const ln of listeners) ln.close()
   // Give up waiting after the graceful timeout: what still runs is cut off. Upgraded
   // connections still open then get a last word (endUpgraded), and a moment to send it.
@@ -257,19 +244,37 @@ function closeIdleLoop(): void {
 }
 
 function maybeExit(): void {
-  if (draining && counters.inFlight === 0 && (tracking?.sockets.size ?? 0) === 0) exit(0, 'drained')
+  // open(): a connection still in its TLS handshake is not the server's yet, but must not be cut
+  if (draining && counters.inFlight === 0 && (tracking?.open() ?? 0) === 0) exit(0, 'drained')
 }
 
+/**
+ * The way out, once the last request is done (or cut off): worker_int's end, the app's own
+ * close(), then worker_exit, all within what is left of the graceful period (at least half a
+ * second, inside the master's backstop of graceful timeout + 1 s).
+ */
 let exiting = false
 function exit(code: number, why: string): void {
   if (exiting) return
   exiting = true
   if (drainDeadline) clearTimeout(drainDeadline)
   log('debug', `exiting with code ${code}: ${why}`)
-  runHook('worker_exit', null, workerApi())
-  if (code === 0) send({ t: 'drained' })
-  // Let the IPC message flush before leaving.
-  setImmediate(() => process.exit(code))
+  const until = Math.max(gracefulUntil || Date.now() + gracefulMsSetting, Date.now() + 500)
+  const left = (): Bound => ({ ms: until - Date.now(), setting: '--graceful-timeout' })
+  void (async () => {
+    await Promise.race([workerInt, new Promise((r) => setTimeout(r, Math.max(0, left().ms)))])
+    if (booted) {
+      const app = booted
+      await runBounded('app close()', async () => {
+        const errors = await app.closeApp()
+        if (errors.length) throw new Error(errors.join('\n'))
+      }, [], left(), log)
+    }
+    await runHook('worker_exit', left(), null, workerApi())
+    if (code === 0) send({ t: 'drained' })
+    // Let the IPC message flush before leaving.
+    setImmediate(() => process.exit(code))
+  })()
 }
 
 // -------------------------------------------------------------- control
@@ -279,7 +284,7 @@ process.on('message', (m: MasterMessage) => {
   else if (m.t === 'reopen-logs') openAccessLog()
   else if (m.t === 'shed' && tracking) {
     shedding = Math.min(m.count, tracking.sockets.size)
-    log('info', `rebalancing: giving back ${shedding} of ${tracking.sockets.size} kept-alive connections to the other workers`)
+    log('debug', `rebalancing: giving back ${shedding} of ${tracking.sockets.size} kept-alive connections to the other workers`)
     // while the surplus reconnects, leave new connections to the other workers
     tracking.hold(500)
   }
@@ -289,8 +294,8 @@ process.on('SIGINT', () => process.exit(0))
 process.on('SIGQUIT', () => process.exit(0))
 process.on('SIGUSR1', () => openAccessLog())
 process.on('SIGABRT', () => {
-  runHook('worker_abort', workerApi())
-  process.exit(134)
+  // the master kills it for good 1 s later: worker_abort gets that long
+  void runHook('worker_abort', { ms: 800, setting: 'the SIGKILL that follows SIGABRT' }, workerApi()).then(() => process.exit(134))
 })
 // The master is gone (even SIGKILLed): stop accepting and leave promptly so the port frees.
 // The IPC channel closing is the fast signal; a changed parent pid is the fallback.

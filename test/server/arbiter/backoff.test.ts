@@ -3,7 +3,7 @@
  * (or `errored`) out. Imports src/ and forks nothing.
  */
 import { describe, expect, it } from 'vitest'
-import { BOOT_BACKOFF, BootBackoff, STABLE_AFTER_MS, crashLoopExit, nextBootDelay } from '../../../src/server/arbiter/backoff.js'
+import { BOOT_BACKOFF, BootBackoff, STABLE_AFTER_MS, backoffPolicy, crashLoopExit, nextBootDelay } from '../../../src/server/arbiter/backoff.js'
 
 describe('nextBootDelay', () => {
   it('doubles the wait with each failure in a row', () => {
@@ -22,6 +22,15 @@ describe('nextBootDelay', () => {
     expect(nextBootDelay(6, patient)).toBe(6400)
     expect(nextBootDelay(7, patient)).toBe(10_000)
     expect(nextBootDelay(19, patient)).toBe(10_000)
+  })
+})
+
+describe('backoffPolicy', () => {
+  it('reads the settings in seconds, and keeps the defaults for what is not set', () => {
+    expect(backoffPolicy({ restart_backoff: 0.25, restart_backoff_max: 2, crash_loop_limit: 3 })).toEqual({ baseMs: 250, capMs: 2000, maxFailures: 3 })
+    expect(backoffPolicy({})).toEqual(BOOT_BACKOFF)
+    const p = backoffPolicy({ restart_backoff: 0.25, restart_backoff_max: 2, crash_loop_limit: 3 })
+    expect([1, 2, 3].map((n) => nextBootDelay(n, p))).toEqual([500, 1000, 'errored'])
   })
 })
 

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { workerExecArgv } from '../../../dist/server/arbiter/exec-argv.js'
 import { get, startPaddock, stopAll, waitForWorkers } from '../../helpers/proc.js'
+import { fileURLToPath } from 'node:url'
 
-const APP = new URL('../../fixtures/apps/exec-argv.mjs', import.meta.url).pathname
+const APP = fileURLToPath(new URL('../../fixtures/apps/exec-argv.mjs', import.meta.url))
 
 afterEach(() => stopAll())
 

@@ -1,8 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import http from 'node:http'
+import { spawnSync } from 'node:child_process'
 import { DEMO, alive, childPids, get, sleep, startPaddock, steadyLoad, stopAll, waitForWorkers } from '../../helpers/proc.js'
 
 afterEach(stopAll)
+
+/** connections waiting in the kernel's accept queue of the listening socket on this port */
+function acceptQueue(port: number): number {
+  const line = spawnSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim()
+  return Number(line.split(/\s+/)[1])
+}
 
 async function whoami(port: number) {
   return JSON.parse((await get(port, '/whoami')).body) as { pid: number; generation: number; workerClass: string }
@@ -18,18 +25,28 @@ describe('arbiter signals', () => {
     for (const pid of seen) expect(workers).toContain(pid)
   })
 
-  it('sync: a busy worker does not accept, so 4 slow requests on 2 workers finish in two rounds', async () => {
+  it('sync: a busy worker does not accept, so 4 slow requests on 2 workers leave 2 waiting in the kernel queue', async () => {
     const p = await startPaddock(['-w', '2', DEMO])
     await waitForWorkers(p, 2)
+    // both ready before the slow requests: a worker still booting accepts nothing either way
+    for (let i = 0; i < 10; i++) await get(p.port, '/')
     const t0 = Date.now()
-    const replies = await Promise.all([0, 1, 2, 3].map(() => get(p.port, '/block?ms=500')))
-    const elapsed = Date.now() - t0
-    expect(replies.every((r) => r.status === 200)).toBe(true)
-    expect(replies.every((r) => r.headers.connection === 'close')).toBe(true)
-    // Time is the witness here, with wide bounds: on one worker (or with the busy worker
-    // accepting a second connection) the last reply would come at 1.5 s or later.
-    expect(elapsed).toBeLessThan(1450)
-    expect(elapsed).toBeGreaterThanOrEqual(950)
+    const replies = Promise.all([0, 1, 2, 3].map(() => get(p.port, '/block?ms=2500')))
+    // Counted: while both workers run a request, the other two connections wait in the
+    // listening socket's accept queue (ss's Recv-Q); a busy worker that accepted one would
+    // hold it unread and the queue would show fewer. Two reads in a row, to skip the moment
+    // when a worker is between accepts.
+    let queued = [] as number[]
+    while (Date.now() - t0 < 2300 && !(queued.length >= 2 && queued.at(-1) === 2 && queued.at(-2) === 2)) {
+      queued.push(acceptQueue(p.port))
+      await sleep(100)
+    }
+    expect(queued.slice(-2), `accept queue over time: ${queued.join(' ')}`).toEqual([2, 2])
+    const done = await replies
+    expect(done.every((r) => r.status === 200)).toBe(true)
+    expect(done.every((r) => r.headers.connection === 'close')).toBe(true)
+    // and two rounds can never take less than two blocks
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4900)
   })
 
   it('TTIN twice adds two workers, TTOU removes one by draining it', async () => {
@@ -76,6 +93,8 @@ describe('arbiter signals', () => {
   it('TERM lets an in-flight request finish, then exits 0', async () => {
     const p = await startPaddock(['-w', '1', DEMO])
     await waitForWorkers(p, 1)
+    // the worker answers: it is ready (a TERM while it boots stops it before it accepts)
+    expect((await get(p.port, '/')).status).toBe(200)
     const slow = get(p.port, '/io?ms=800')
     await sleep(200)
     process.kill(p.pid, 'SIGTERM')

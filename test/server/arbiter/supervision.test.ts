@@ -53,8 +53,11 @@ describe('arbiter supervision', () => {
     const app = join(dir, 'app.mjs')
     // a self-contained app (no packages to resolve from the temporary directory)
     writeFileSync(app, "export default (req, res) => res.end(JSON.stringify({ pid: process.pid }))\n")
-    const p = await startPaddock(['-w', '2', app])
+    const p = await startPaddock(['-w', '2', '--log-level', 'debug', app])
     const before = await waitForWorkers(p, 2)
+    // both of the first generation have loaded the app before it breaks (on a loaded machine
+    // the processes exist well before they are ready, and a first boot that fails stops paddock)
+    await p.waitFor(/Worker ready[\s\S]*Worker ready/)
     writeFileSync(app, 'throw new Error("broken deploy")\n')
     process.kill(p.pid, 'SIGHUP')
     await p.waitFor(/reload failed, the previous generation keeps serving: boot failed: .*broken deploy/, 15_000)

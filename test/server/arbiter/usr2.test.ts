@@ -221,6 +221,7 @@ describe('USR2: a new master on the same sockets', () => {
     const sock = controlSocketPath()
     const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '--control-socket', sock, DEMO], { bind: false })
     const [oldWorker] = await waitForChildren(p.pid, 1)
+    await waitForCtl(['--socket', sock], /running/)
     const ctl = (...args: string[]) => runCli(['ctl', '--socket', sock, ...args], { timeoutMs: 70_000 })
 
     const up = await ctl('reexec')
@@ -263,6 +264,8 @@ describe('USR2: a new master on the same sockets', () => {
     const sock = controlSocketPath()
     const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '2', '--control-socket', sock, DEMO], { bind: false })
     await waitForChildren(p.pid, 2)
+    // the control socket opens once the master runs: on a loaded machine after the forks
+    await waitForCtl(['--socket', sock], /running/)
     const ctl = (...args: string[]) => runCli(['ctl', '--socket', sock, ...args], { timeoutMs: 70_000 })
     const nothing = await ctl('reexec', '--cancel')
     expect(nothing.code).not.toBe(0)

@@ -21,7 +21,7 @@ afterEach(() => {
 
 async function startWorker(workerClass: WorkerClassName, app: string, extra: string[] = []) {
   const config = await resolveConfig(['-k', workerClass, ...extra, '--no-control-socket', app])
-  const info: WorkerBootInfo = { id: 1, generation: 1, workerClass, listeners: [], configFile: null, settings: { ...config.settings, app: config.app }, heartbeatMs: 1000, masterPid: process.pid }
+  const info: WorkerBootInfo = { id: 1, slot: 0, generation: 1, workerClass, listeners: [], configFile: null, settings: { ...config.settings, app: config.app }, heartbeatMs: 1000, masterPid: process.pid }
   const child = fork(WORKER, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, PADDOCK_WORKER: JSON.stringify(info) } })
   children.add(child)
   const messages: WorkerMessage[] = []

@@ -46,10 +46,32 @@ describe('paddock ctl against a real arbiter', () => {
 
     // the worker class names come from one list, on both sides of the socket
     const noName = await runCli(['ctl', '--socket', sock, 'class'])
-    expect(noName.stderr.trim()).toBe('paddock ctl: class needs a NAME (sync, gthread, async, native)')
+    expect(noName.code).toBe(2)
+    expect(noName.stderr.split('\n')[0]).toBe('paddock ctl: class needs a NAME (sync, gthread, async, native)')
     const badName = await runCli(['ctl', '--socket', sock, 'class', 'threads'])
     expect(badName.code).not.toBe(0)
     expect(badName.stderr.trim()).toMatch(/^paddock ctl: workerClass must be one of sync, gthread, async, native, gevent, eventlet.*PADDOCK_ERR_BAD_COMMAND/)
+  })
+
+  it('scale beyond --max-workers is refused with the reason; export prints the kept history as CSV and events as JSON', async () => {
+    const sock = path.join(tmp(), 'p.sock')
+    const p = await startPaddock(['-b', '127.0.0.1:0', '-w', '1', '--max-workers', '2', '--control-socket', sock, DEMO], { bind: false })
+    await waitForWorkers(p, 1)
+    const deadline = Date.now() + 10_000
+    while (!fs.existsSync(sock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    const scale = await runCli(['ctl', '--socket', sock, 'scale', '500'])
+    expect(scale.code).toBe(1)
+    expect(scale.stderr).toMatch(/500 workers is above max_workers \(2.*PADDOCK_ERR_INVALID_VALUE/)
+    await new Promise((r) => setTimeout(r, 600))
+    const csv = await runCli(['ctl', '--socket', sock, 'export', 'history', '--csv'])
+    expect(csv.code).toBe(0)
+    const lines = csv.stdout.trim().split('\r\n')
+    expect(lines[0]).toBe('time,t_ms,requests_per_sec,p50_ms,p99_ms,in_flight,queued_in_workers,listen_queue,workers')
+    expect(lines.length).toBeGreaterThan(1)
+    expect(lines.at(-1)!.split(',').at(-1)).toBe('1')
+    const events = await runCli(['ctl', '--socket', sock, 'export', 'events'])
+    expect(Array.isArray(JSON.parse(events.stdout))).toBe(true)
+    expect((await runCli(['ctl', '--socket', sock, 'export', 'nothing'])).code).toBe(2)
   })
 
   it('reopen-logs reopens the log files (USR1): after a rotation, access lines go to the new file', async () => {

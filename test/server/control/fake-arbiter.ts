@@ -14,7 +14,7 @@ export function fakeArbiter(port = 8000) {
       listeners: [{ bind: `127.0.0.1:${port}`, kind: 'tcp', host: '127.0.0.1', port, backlog: 2048, queueDepth: null }],
       counters: { requests: 3, reloads: 0, workersSpawned: 1, workersExited: 0, workersKilled: 0, timeouts: 0 },
       workers: [{
-        pid: process.pid, id: 1, workerClass: 'sync', generation: 1, state: 'ready', spawnedAt: 0, readyAt: 0, requests: 3,
+        pid: process.pid, id: 1, slot: 0, workerClass: 'sync', generation: 1, state: 'ready', spawnedAt: 0, readyAt: 0, requests: 3,
         inFlight: 0, queued: 0, connections: 1, upgraded: 0, threadsBusy: 0, threadsTotal: 1, cpu: null, rss: null,
         loopLagMs: 0, lastHeartbeat: null,
       }],

@@ -43,10 +43,12 @@ describe('control plane on a live server', () => {
     const watch = spawn(process.execPath, [CLI, 'ctl', '--socket', sock, 'watch'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     watch.stdout!.on('data', (d) => (out += d))
-    await sleep(2500)
+    // each screen starts with a clear; the total request count differs between screens.
+    // Counted, not timed: a ctl process can take seconds to start on a loaded machine.
+    const screensSoFar = () => out.split('\x1b[H\x1b[2J').filter(Boolean)
+    for (let waited = 0; screensSoFar().length < 5 && waited < 30_000; waited += 100) await sleep(100)
     watch.kill('SIGKILL')
-    // each screen starts with a clear; the total request count differs between screens
-    const screens = out.split('\x1b[H\x1b[2J').filter(Boolean)
+    const screens = screensSoFar()
     expect(screens.length).toBeGreaterThanOrEqual(4)
     const totals = screens.map((s) => s.match(/requests\D*(\d+)/)?.[1]).filter(Boolean)
     expect(new Set(totals).size).toBeGreaterThan(1)

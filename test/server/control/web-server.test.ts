@@ -9,20 +9,23 @@ import { startWebServer, type WebServer } from '../../../src/server/control/web-
 import { fakeArbiter } from './fake-arbiter.js'
 import { startUnixSocket } from '../../../src/server/control/unix-socket.js'
 import { unixRelay } from '../../../src/server/control/relay.js'
+import { readClientCert } from '../../../src/server/control/remote.js'
+import type { FleetRelayOptions } from '../../../src/server/control/fleet-socket.js'
+import { makeTestCa } from '../../helpers/tls.js'
 
 const cleanup: (() => unknown)[] = []
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c()
 })
 
-async function setup(): Promise<WebServer> {
+async function setup(fleet?: FleetRelayOptions): Promise<WebServer> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-web-'))
   fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>x</title>')
   fs.writeFileSync(path.join(root, 'app.js'), 'console.log(1)')
   cleanup.push(() => fs.rmSync(root, { recursive: true, force: true }))
   const control = new ControlServer(fakeArbiter(), { rateHz: 10 })
   cleanup.push(() => control.close())
-  const web = await startWebServer(control, { root })
+  const web = await startWebServer(control, { root, fleet })
   cleanup.push(() => web.close())
   return web
 }
@@ -118,5 +121,89 @@ describe('dashboard --attach relay', () => {
     expect(r.frames[0].snapshot.workers[0].pid).toBe(process.pid)
     const bad = await tryWs(web, { hello: { type: 'hello', protocol: 1, client: 't', token: 'nope' } })
     expect(bad.closeCode).toBe(4401)
+  })
+})
+
+describe('/fleet relay to remote TCP control endpoints', () => {
+  async function remote() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-fleet-ws-'))
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }))
+    fs.writeFileSync(path.join(dir, 'token'), 'remote-token-0123456789\n')
+    const control = new ControlServer(fakeArbiter(9999), { rateHz: 10 })
+    cleanup.push(() => control.close())
+    const { startTcpEndpoint } = await import('../../../src/server/control/tcp-endpoint.js')
+    const warnings: string[] = []
+    const ep = await startTcpEndpoint(control, { bind: '127.0.0.2:0', tokenFile: path.join(dir, 'token'), log: { warning: (m) => warnings.push(m), info: () => {} } })
+    cleanup.push(() => ep.close())
+    return { ep, warnings }
+  }
+
+  function fleetWs(web: WebServer, open: unknown, origin = `http://127.0.0.1:${web.port}`) {
+    return new Promise<{ refused?: number; closeCode?: number; frames: any[] }>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${web.port}/fleet`, { headers: { host: `127.0.0.1:${web.port}` }, origin })
+      cleanup.push(() => ws.terminate())
+      const frames: any[] = []
+      ws.on('unexpected-response', (_req, res) => resolve({ refused: res.statusCode, frames }))
+      ws.on('error', () => {})
+      ws.on('open', () => {
+        ws.send(JSON.stringify(open))
+        ws.send(JSON.stringify({ type: 'hello', protocol: 1, client: 'test' }))
+      })
+      ws.on('message', (d) => {
+        frames.push(JSON.parse(String(d)))
+        if (frames[0]?.type === 'welcome') resolve({ frames })
+      })
+      ws.on('close', (code) => resolve({ closeCode: code, frames }))
+    })
+  }
+
+  it('relays to a remote endpoint with its token given in the first message, never in the URL', async () => {
+    const web = await setup()
+    const { ep } = await remote()
+    const r = await fleetWs(web, { type: 'fleet.open', token: web.token, address: ep.address, remoteToken: 'remote-token-0123456789' })
+    expect(r.frames[0].type).toBe('welcome')
+    // the remote's snapshot, not this dashboard's
+    expect(r.frames[0].snapshot.listeners[0].port).toBe(9999)
+  })
+
+  it('refuses a wrong dashboard token, a foreign Origin, and passes the remote refusal on', async () => {
+    const web = await setup()
+    const { ep, warnings } = await remote()
+    const noDash = await fleetWs(web, { type: 'fleet.open', token: 'nope', address: ep.address, remoteToken: 'remote-token-0123456789' })
+    expect(noDash.closeCode).toBe(4401)
+    expect(noDash.frames[0].error.code).toBe('PADDOCK_ERR_AUTH')
+    const foreign = await fleetWs(web, { type: 'fleet.open', token: web.token, address: ep.address, remoteToken: 'x' }, 'http://evil.example')
+    expect(foreign.refused).toBe(403)
+    const wrongRemote = await fleetWs(web, { type: 'fleet.open', token: web.token, address: ep.address, remoteToken: 'wrong-remote-token-000' })
+    expect(wrongRemote.frames[0]).toMatchObject({ type: 'error', error: { code: 'PADDOCK_ERR_AUTH' } })
+    expect(wrongRemote.closeCode).toBe(4502)
+    expect(warnings.join('\n')).toMatch(/refused 127\.0\.0\.1: wrong token/)
+    expect(warnings.join('\n')).not.toContain('wrong-remote-token-000')
+  })
+
+  it("presents the dashboard's client certificate to an endpoint that requires one (--fleet-certfile/--fleet-keyfile)", async () => {
+    const ca = makeTestCa(['127.0.0.2'])
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paddock-fleet-mtls-'))
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }))
+    fs.writeFileSync(path.join(dir, 'token'), 'remote-token-0123456789\n')
+    const control = new ControlServer(fakeArbiter(9998), { rateHz: 10 })
+    cleanup.push(() => control.close())
+    const { startTcpEndpoint } = await import('../../../src/server/control/tcp-endpoint.js')
+    const ep = await startTcpEndpoint(control, {
+      bind: '127.0.0.2:0', tokenFile: path.join(dir, 'token'), certFile: ca.serverCert, keyFile: ca.serverKey, caFile: ca.ca,
+      log: { warning: () => {}, info: () => {} },
+    })
+    cleanup.push(() => ep.close())
+    const open = { type: 'fleet.open', address: ep.address, remoteToken: 'remote-token-0123456789', ca: fs.readFileSync(ca.ca, 'utf8') }
+
+    const withCert = await setup({ clientCert: readClientCert(ca.clientCert, ca.clientKey) })
+    const ok = await fleetWs(withCert, { ...open, token: withCert.token })
+    expect(ok.frames[0].type).toBe('welcome')
+    expect(ok.frames[0].snapshot.listeners[0].port).toBe(9998)
+
+    // without one: a refusal the page does not retry, saying how to give the dashboard one
+    const without = await setup()
+    const refused = await fleetWs(without, { ...open, token: without.token })
+    expect(refused.frames[0]).toMatchObject({ type: 'error', error: { code: 'PADDOCK_ERR_AUTH', message: expect.stringMatching(/requires a client certificate.*--fleet-certfile/) } })
   })
 })

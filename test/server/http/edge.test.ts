@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import net from 'node:net'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEMO, FIXTURES, get, startPaddock, stopAll, waitForWorkers, type Paddock } from '../../helpers/proc.js'
 
@@ -88,6 +90,18 @@ describe('forwarded_allow_ips and the Server header', () => {
     const b = JSON.parse((await get(untrusted.port, '/echo', { headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Ssl': 'on' } })).body)
     expect(b.headers['x-forwarded-proto']).toBeUndefined()
     expect(b.headers['x-forwarded-ssl']).toBeUndefined()
+  })
+
+  it('takes the header names from secure_scheme_headers in the config file, in gthread threads too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paddock-scheme-'))
+    const config = join(dir, 'paddock.config.mjs')
+    writeFileSync(config, `export default { secure_scheme_headers: { 'X-Scheme': 'https' }, forwarded_allow_ips: '10.1.2.3' }\n`)
+    const p = await startPaddock(['-c', config, '-w', '1', '-k', 'gthread', '--threads', '2', DEMO])
+    await waitForWorkers(p, 1)
+    const seen = JSON.parse((await get(p.port, '/echo', { headers: { 'X-Scheme': 'https', 'X-Forwarded-Proto': 'https' } })).body)
+    // the configured header is removed from an untrusted peer; one no longer configured passes
+    expect(seen.headers['x-scheme']).toBeUndefined()
+    expect(seen.headers['x-forwarded-proto']).toBe('https')
   })
 
   it('sends Server: paddock unless --no-server-header', async () => {

@@ -5,10 +5,11 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
 
-const ROOT = new URL('../../..', import.meta.url).pathname
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const CLI = join(ROOT, 'bin/paddock.mjs')
-const SERVER = new URL('./counting-server.mjs', import.meta.url).pathname
+const SERVER = fileURLToPath(new URL('./counting-server.mjs', import.meta.url))
 const children: ChildProcess[] = []
 let dir: string | null = null
 

@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { explain, runExperiment } from '../../../dist/server/loadgen/experiment.js'
 import type { ArbiterApi } from '../../../src/server/arbiter/api.js'
 import type { LoadResult } from '../../../src/shared/protocol.js'
+import { fileURLToPath } from 'node:url'
 
-const SERVER = new URL('./counting-server.mjs', import.meta.url).pathname
+const SERVER = fileURLToPath(new URL('./counting-server.mjs', import.meta.url))
 const children: ChildProcess[] = []
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')

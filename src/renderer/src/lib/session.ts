@@ -12,11 +12,12 @@ import {
   type ControlEvent,
   type ServerFrame,
   type SettingInfo,
-} from '../../../shared/protocol'
+} from '@shared/protocol'
+import type { ReplayedHistory } from '@shared/history'
 import type { ControlTransport } from '../transport/types'
 
 export interface SessionHandlers {
-  onWelcome(snapshot: ArbiterSnapshot, settings: SettingInfo[]): void
+  onWelcome(snapshot: ArbiterSnapshot, settings: SettingInfo[], history?: ReplayedHistory): void
   onSnapshot(snapshot: ArbiterSnapshot): void
   onEvent(event: ControlEvent): void
   onError(error: ControlError): void
@@ -31,6 +32,13 @@ const TIMEOUT_MS: Partial<Record<ControlCommand['cmd'], number>> = {
   start: 60_000,
   'experiment.run': 30 * 60_000,
 }
+
+/**
+ * A command without an answer is not failed early: "scale to 500" said "no answer within
+ * 15 s" while it was under way. The actions store says it is still waiting instead; a lost
+ * connection fails every pending command at once (failPending).
+ */
+const DEFAULT_TIMEOUT_MS = 10 * 60_000
 
 export class ControlSession {
   private nextId = 1
@@ -67,7 +75,7 @@ export class ControlSession {
   command(command: ControlCommand): Promise<CommandResult> {
     const id = this.nextId++
     return new Promise<CommandResult>((resolve) => {
-      const ms = TIMEOUT_MS[command.cmd] ?? 15_000
+      const ms = TIMEOUT_MS[command.cmd] ?? DEFAULT_TIMEOUT_MS
       const timer = setTimeout(() => {
         this.pending.delete(id)
         resolve({ ok: false, error: { code: 'PADDOCK_ERR_INTERNAL', message: `no answer from the server within ${ms / 1000} s` } })
@@ -87,7 +95,7 @@ export class ControlSession {
     switch (f.type) {
       case 'welcome':
         this.h.onStatus('open')
-        this.h.onWelcome(f.snapshot, f.settings)
+        this.h.onWelcome(f.snapshot, f.settings, f.history)
         return
       case 'snapshot':
         return this.h.onSnapshot(f.snapshot)

@@ -3,7 +3,7 @@
  * reload or a crash never pushes them off screen; then a few recently exited ones,
  * so an exit and its reason can be read, but never more than a handful.
  */
-import type { WorkerSnapshot } from '../../../shared/protocol'
+import { WORKER_SILENT_MS, type WorkerSnapshot } from '@shared/protocol'
 
 /** exited workers shown at most, newest exit first */
 export const EXITED_SHOWN = 4
@@ -36,4 +36,26 @@ export function arrangeWorkers(workers: WorkerSnapshot[], now: number, exitTime:
     .sort((a, b) => b.exitedAt - a.exitedAt || b.worker.id - a.worker.id)
   const exited = exitedAll.filter((e) => now - e.exitedAt <= EXITED_SHOWN_MS).slice(0, EXITED_SHOWN)
   return { live, exited, hiddenExited: exitedAll.length - exited.length }
+}
+
+export interface Silence {
+  /** ms since the worker was last heard of (its last heartbeat, or ready) */
+  silentMs: number
+  /** amber: silent, maybe busy in one long request; red: half-way or more to --timeout, which kills it */
+  level: 'warn' | 'danger'
+}
+
+/**
+ * A SIGSTOPped worker used to stay green `ready` with its last numbers for 30 s until the
+ * timeout killed it. A worker heartbeats 4 times a second from its event loop: silent for
+ * longer than WORKER_SILENT_MS, it is stuck or busy in synchronous code, whatever its state says.
+ * `timeoutSec` is the --timeout in effect (0: off).
+ */
+export function workerSilence(w: WorkerSnapshot, now: number, timeoutSec: number, silentAfterMs = WORKER_SILENT_MS): Silence | null {
+  if (w.state !== 'ready' && w.state !== 'draining') return null
+  const heard = w.lastHeartbeat ?? w.readyAt
+  if (heard === null) return null
+  const silentMs = now - heard
+  if (silentMs <= silentAfterMs) return null
+  return { silentMs, level: timeoutSec > 0 && silentMs >= (timeoutSec * 1000) / 2 ? 'danger' : 'warn' }
 }

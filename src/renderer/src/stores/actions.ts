@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { CommandResult, ControlCommand } from '../../../shared/protocol'
+import type { CommandResult, ControlCommand } from '@shared/protocol'
 import { useConnectionStore } from './connection'
 
 export interface ActionRecord {
@@ -22,6 +22,8 @@ const KEEP = 30
 export const OK_TOAST_MS = 4000
 /** toasts shown at once, newest first; the rest are counted under them */
 export const MAX_TOASTS = 3
+/** an action still unanswered after this long says so (and keeps waiting: it may well be under way) */
+export const SLOW_ACTION_MS = 15_000
 
 export const useActionsStore = defineStore('actions', () => {
   const list = ref<ActionRecord[]>([])
@@ -34,10 +36,15 @@ export const useActionsStore = defineStore('actions', () => {
     list.value = [rec, ...list.value].slice(0, KEEP)
     pending.value = { ...pending.value, [command.cmd]: (pending.value[command.cmd] ?? 0) + 1 }
     let result: CommandResult
+    const slow = setTimeout(() => {
+      list.value = list.value.map((r) => (r.id === rec.id && r.state === 'running' ? { ...r, message: `no answer yet after ${SLOW_ACTION_MS / 1000} s: still under way, see the workers and events` } : r))
+    }, SLOW_ACTION_MS)
     try {
       result = await conn.command(command)
     } catch (err) {
       result = { ok: false, error: { code: 'PADDOCK_ERR_INTERNAL', message: String(err) } }
+    } finally {
+      clearTimeout(slow)
     }
     pending.value = { ...pending.value, [command.cmd]: Math.max(0, (pending.value[command.cmd] ?? 1) - 1) }
     const done: ActionRecord = {

@@ -6,11 +6,13 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { ControlEvent, LogLevel, WorkerSnapshot } from '../../../shared/protocol'
+import type { ControlEvent, LogLevel, WorkerSnapshot } from '@shared/protocol'
 
 export const MAX_EVENTS = 500
 export const MAX_LOGS = 1000
 export const MAX_LIVES = 200
+/** how long an exited worker's last snapshot is kept here: the engine forgets it after 10 s */
+export const EXITED_KEEP_MS = 60_000
 
 export interface ShownEvent {
   seq: number
@@ -82,11 +84,15 @@ export const useEventsStore = defineStore('events', () => {
   const events = shallowRef<ShownEvent[]>([])
   const logs = shallowRef<LogLine[]>([])
   const lives = shallowRef<Map<number, WorkerLife>>(new Map())
+  /** the last snapshot of each worker seen exited, so its card and reason stay up for a minute */
+  const exitedWorkers = shallowRef<Map<number, WorkerSnapshot>>(new Map())
   const paused = ref(false)
   const frozenEvents = shallowRef<ShownEvent[]>([])
   const frozenLogs = shallowRef<LogLine[]>([])
   const filter = ref('')
   const logStream = ref<'all' | 'error' | 'access'>('all')
+  /** show only this process's lines (a worker's pid, or the master's) */
+  const logPid = ref<number | null>(null)
   let seq = 0
 
   function life(pid: number, generation: number, at: number): WorkerLife {
@@ -126,8 +132,24 @@ export const useEventsStore = defineStore('events', () => {
    * events: their lives would start at their first drain, as if they had lived an instant.
    * The snapshot knows when they were spawned and became ready.
    */
-  function observe(workers: WorkerSnapshot[]): void {
+  function observe(workers: WorkerSnapshot[], now = Date.now()): void {
     let changed = false
+    let exitedChanged = false
+    const kept = exitedWorkers.value
+    for (const w of workers) {
+      if (w.state === 'exited' && kept.get(w.pid) !== w) {
+        kept.set(w.pid, w)
+        exitedChanged = true
+      }
+    }
+    for (const [pid, w] of kept) {
+      const exitedAt = lives.value.get(pid)?.exitedAt ?? w.lastHeartbeat ?? w.spawnedAt
+      if (now - exitedAt > EXITED_KEEP_MS) {
+        kept.delete(pid)
+        exitedChanged = true
+      }
+    }
+    if (exitedChanged) exitedWorkers.value = new Map(kept)
     for (const w of workers) {
       const known = lives.value.get(w.pid)
       if (!known && w.state === 'exited') continue
@@ -144,6 +166,14 @@ export const useEventsStore = defineStore('events', () => {
     if (changed) lives.value = new Map(lives.value)
   }
 
+  /** Start again from the events the server kept (oldest first); lives are rebuilt from them. */
+  function replay(kept: ControlEvent[]): void {
+    events.value = []
+    logs.value = []
+    lives.value = new Map()
+    for (const e of kept) ingest(e)
+  }
+
   function setPaused(p: boolean): void {
     if (p) {
       frozenEvents.value = events.value
@@ -155,13 +185,15 @@ export const useEventsStore = defineStore('events', () => {
   const matches = (s: string) => !filter.value || s.toLowerCase().includes(filter.value.toLowerCase())
   const shownEvents = computed(() => (paused.value ? frozenEvents.value : events.value).filter((e) => matches(e.text) || matches(String(e.pid ?? ''))))
   const shownLogs = computed(() =>
-    (paused.value ? frozenLogs.value : logs.value).filter((l) => (logStream.value === 'all' || l.stream === logStream.value) && (matches(l.message) || matches(String(l.pid)))),
+    (paused.value ? frozenLogs.value : logs.value).filter((l) => (logStream.value === 'all' || l.stream === logStream.value) && (logPid.value === null || l.pid === logPid.value) && (matches(l.message) || matches(String(l.pid)))),
   )
+  /** the processes that wrote the lines kept, for the worker filter */
+  const logPids = computed(() => [...new Set(logs.value.map((l) => l.pid))].sort((a, b) => a - b))
   const waiting = computed(() => {
     if (!paused.value) return 0
     const since = Math.max(frozenEvents.value[0]?.seq ?? -1, frozenLogs.value[0]?.seq ?? -1)
     return events.value.filter((e) => e.seq > since).length + logs.value.filter((l) => l.seq > since).length
   })
 
-  return { events, logs, lives, paused, filter, logStream, shownEvents, shownLogs, waiting, ingest, observe, setPaused }
+  return { events, logs, lives, exitedWorkers, paused, filter, logStream, logPid, logPids, shownEvents, shownLogs, waiting, ingest, replay, observe, setPaused }
 })

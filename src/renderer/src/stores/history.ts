@@ -4,21 +4,14 @@
  */
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { ArbiterSnapshot } from '../../../shared/protocol'
+import type { ArbiterSnapshot } from '@shared/protocol'
 import { Ring } from '../lib/ring'
+import { pointOf, type HistoryPoint } from '@shared/history'
 
 export const HISTORY_POINTS = 3000
 
-export interface GlobalPoint {
-  t: number
-  rps: number
-  p50: number | null
-  p99: number | null
-  inFlight: number
-  queued: number
-  queueDepth: number
-  workers: number
-}
+/** The figures of the whole server at one snapshot (the shared HistoryPoint without its per-worker part). */
+export type GlobalPoint = Omit<HistoryPoint, 'perWorker'>
 
 export interface WorkerPoint {
   t: number
@@ -35,38 +28,30 @@ export const useHistoryStore = defineStore('history', () => {
   const version = ref(0)
 
   function push(s: ArbiterSnapshot): void {
-    let inFlight = 0
-    let queued = 0
-    const live = s.workers.filter((w) => w.state !== 'exited')
-    for (const w of live) {
-      inFlight += w.inFlight
-      queued += w.queued
+    pushPoint(pointOf(s))
+  }
+
+  /** One point, from a snapshot or from the history the server replays on connect. */
+  function pushPoint(p: HistoryPoint): void {
+    for (const w of p.perWorker ?? []) {
       let h = perWorker.get(w.pid)
       if (!h) {
-        h = { ring: new Ring<WorkerPoint>(HISTORY_POINTS), lastRequests: w.requests, lastAt: s.at }
+        h = { ring: new Ring<WorkerPoint>(HISTORY_POINTS), lastRequests: w.requests, lastAt: p.t }
         perWorker.set(w.pid, h)
       }
-      const dt = (s.at - h.lastAt) / 1000
+      const dt = (p.t - h.lastAt) / 1000
       const rps = dt > 0 ? Math.max(0, (w.requests - h.lastRequests) / dt) : 0
       h.lastRequests = w.requests
-      h.lastAt = s.at
-      h.ring.push({ t: s.at, rps, inFlight: w.inFlight, cpu: w.cpu, rss: w.rss })
+      h.lastAt = p.t
+      h.ring.push({ t: p.t, rps, inFlight: w.inFlight, cpu: w.cpu, rss: w.rss })
     }
     // forget workers gone for good (keep the history of the last ones for the reload view)
     if (perWorker.size > 256) {
-      const livePids = new Set(live.map((w) => w.pid))
+      const livePids = new Set((p.perWorker ?? []).map((w) => w.pid))
       for (const pid of perWorker.keys()) if (!livePids.has(pid)) perWorker.delete(pid)
     }
-    global.push({
-      t: s.at,
-      rps: s.rates.requestsPerSec,
-      p50: s.rates.p50Ms,
-      p99: s.rates.p99Ms,
-      inFlight,
-      queued,
-      queueDepth: s.listeners.reduce((a, l) => a + (l.queueDepth ?? 0), 0),
-      workers: live.length,
-    })
+    const { perWorker: _, ...point } = p
+    global.push(point)
     version.value++
   }
 
@@ -86,5 +71,5 @@ export const useHistoryStore = defineStore('history', () => {
     version.value++
   }
 
-  return { version, push, series, workerSeries, clear, size: () => global.length }
+  return { version, push, pushPoint, series, workerSeries, clear, size: () => global.length }
 })

@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
-import type { ExperimentOptions, ExperimentResult, LoadOptions, LoadProgress, LoadResult } from '../../../shared/protocol'
+import type { ExperimentOptions, ExperimentResult, LoadOptions, LoadProgress, LoadResult } from '@shared/protocol'
 import { useActionsStore } from './actions'
 
 export interface ExperimentOutcome {

@@ -33,8 +33,15 @@ export function wire(transport: ControlTransport): () => void {
     }
     history.push(s)
     timeline.onSnapshot(s)
-    events.observe(s.workers)
+    events.observe(s.workers, s.at)
     if (s.load && s.load.running) load.onProgress(s.load)
+  })
+  // The server's record replaces ours: on a reconnect it is as complete, in a new tab it is all there is.
+  const offHistory = conn.onHistory(({ history: kept, snapshot }) => {
+    history.clear()
+    for (const p of kept.points) history.pushPoint(p)
+    events.replay(kept.events)
+    lastPid = snapshot.pid
   })
   const offEvent = conn.onEvent((e) => {
     if (e.type === 'spans') timeline.addSpans(e.spans, e.dropped)
@@ -47,6 +54,7 @@ export function wire(transport: ControlTransport): () => void {
   return () => {
     offSnapshot()
     offEvent()
+    offHistory()
     offMenu?.()
   }
 }

@@ -1,5 +1,5 @@
 /** Electron transport: the preload's window.paddock bridge (typed in src/shared/bridge.ts). */
-import type { PaddockBridge } from '../../../shared/bridge'
+import type { PaddockBridge } from '@shared/bridge'
 import type { ControlTransport } from './types'
 
 export function electronTransport(bridge: PaddockBridge): ControlTransport {

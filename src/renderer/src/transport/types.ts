@@ -3,8 +3,8 @@
  * Two implementations: the Electron bridge (window.paddock, see src/shared/bridge.ts) and a
  * WebSocket to `paddock dashboard`. The renderer never knows which it has.
  */
-import type { ClientFrame, ServerFrame } from '../../../shared/protocol'
-import type { TargetInfo } from '../../../shared/bridge'
+import type { ClientFrame, ServerFrame } from '@shared/protocol'
+import type { TargetInfo } from '@shared/bridge'
 
 export interface ControlTransport {
   readonly kind: 'electron' | 'websocket'
@@ -21,5 +21,5 @@ export interface ControlTransport {
     select(id: string): Promise<TargetInfo>
   }
   saveFile?(name: string, content: string): Promise<string | null>
-  onMenuCommand?(listener: (command: import('../../../shared/protocol').ControlCommand) => void): () => void
+  onMenuCommand?(listener: (command: import('@shared/protocol').ControlCommand) => void): () => void
 }

@@ -3,7 +3,7 @@
  * The token comes from the URL fragment (#token=...), which browsers never send to a server.
  * The socket reconnects with back-off; each reconnect starts with a fresh hello.
  */
-import type { ClientFrame, ServerFrame } from '../../../shared/protocol'
+import type { ClientFrame, ServerFrame } from '@shared/protocol'
 import type { ControlTransport } from './types'
 
 export function websocketTransport(loc: Location = window.location): ControlTransport {

@@ -38,6 +38,7 @@ export const gthreadClass: WorkerClass = {
         return { ...stats, inFlight: running, queued: pool.queued(), threadsBusy: running, threadsTotal: pool.size, threadSlots: pool.slots() }
       },
       closeIdle: closeIdleConnections,
+      closeApp: () => pool.closeApps(),
     }
   },
 }

@@ -14,6 +14,18 @@ export interface Remote {
   port?: number
   family?: string
   encrypted: boolean
+  /** over TLS: what an app asks the TLS socket (mutual TLS: who the client is) */
+  tls?: { authorized: boolean; authorizationError?: string; alpnProtocol: string | false; peerCertificate: PeerCertificate | null }
+}
+
+/** the parts of a client certificate that an app checks, as tls.TLSSocket's getPeerCertificate() has them */
+export interface PeerCertificate {
+  subject: Record<string, unknown>
+  issuer: Record<string, unknown>
+  valid_from: string
+  valid_to: string
+  serialNumber: string
+  fingerprint256: string
 }
 
 /** main -> thread */
@@ -25,6 +37,8 @@ export type ToThread =
   | { t: 'abort'; id: number }
   /** the main thread wrote out `bytes` more of this response: more may be sent */
   | { t: 'ack'; id: number; bytes: number }
+  /** the worker is about to exit, its last request done: run the app's close() */
+  | { t: 'close' }
 
 /** thread -> main: a response in one or more parts; `head` comes with the first */
 export interface ResponsePart {
@@ -50,6 +64,8 @@ export type ThreadMessage =
   /** the app took `bytes` more of the request body: more may be sent */
   | { t: 'body-ack'; id: number; bytes: number }
   | { t: 'log'; level: 'error' | 'warning'; message: string }
+  /** the app's close() finished (error: what it raised) */
+  | { t: 'closed'; error?: string }
 
 /** Response bytes a thread may send ahead of the main thread's writes to the client. */
 export const RESPONSE_WINDOW = 1024 * 1024

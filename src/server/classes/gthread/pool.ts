@@ -21,8 +21,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import type { ActiveRequest } from '../../accounting/counters.js'
+import { kStripped } from '../../symbols.js'
 import type { LogLevel } from '../../../shared/protocol.js'
-import { BODY_WINDOW, RESPONSE_WINDOW, toWire, wireBytes, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './messages.js'
+import { BODY_WINDOW, RESPONSE_WINDOW, toWire, wireBytes, type Remote, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './messages.js'
+import type { Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
 
 /** Hop-by-hop headers: about one connection, never forwarded (RFC 9110 7.6.1). */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect'])
@@ -60,6 +63,8 @@ export interface ThreadPool {
   spare(): boolean
   /** the app exports an upgrade handler (WebSockets are then served by the main thread) */
   hasUpgrade: boolean
+  /** every thread runs its copy of the app's close(); resolves to what they raised */
+  closeApps(): Promise<string[]>
   close(): Promise<void>
 }
 
@@ -110,6 +115,8 @@ export async function startThreadPool(opts: {
             return reject(new Error(m.error))
           case 'log':
             return opts.log(m.level, m.message)
+          case 'closed':
+            return worker.emit('app-closed', m.error)
         }
       })
       worker.on('error', (err) => {
@@ -151,7 +158,8 @@ export async function startThreadPool(opts: {
       if (!slot) return
       const job = queue.shift()!
       // the client left while its request waited: nothing to run
-      if (job.res.destroyed || job.req.destroyed) continue
+      // ...or the edge answered it already (a framing error in its body)
+      if (job.res.destroyed || job.req.destroyed || job.res.writableEnded) continue
       run(slot, job)
     }
   }
@@ -170,12 +178,13 @@ export async function startThreadPool(opts: {
     const headers: string[] = []
     const raw = req.rawHeaders
     let body = false
+    const stripped = (req as IncomingMessage & { [kStripped]?: boolean })[kStripped] === true
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase()
       if (name === 'content-length') body ||= raw[i + 1] !== '0'
       else if (name === 'transfer-encoding') body = true
       // headers the edge removed (untrusted forwarding headers) stay removed
-      if (HOP.has(name) || (name.startsWith('x-forwarded-') && req.headers[name] === undefined)) continue
+      if (HOP.has(name) || (stripped && req.headers[name] === undefined)) continue
       headers.push(raw[i]!, raw[i + 1]!)
     }
     const s = req.socket
@@ -187,7 +196,7 @@ export async function startThreadPool(opts: {
       url: req.url ?? '/',
       httpVersion: req.httpVersion,
       headers,
-      remote: { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily, encrypted: Boolean((s as { encrypted?: boolean }).encrypted) },
+      remote: remoteOf(s),
       body,
     })
     if (body) {
@@ -222,6 +231,11 @@ export async function startThreadPool(opts: {
     const job = slot.busy
     if (!job || slot.exchange !== m.id) return
     const res = job.res
+    // the edge answered for it already (a framing error in its body): the thread's answer is moot
+    if (res.writableEnded) {
+      if (m.end) release(slot)
+      return
+    }
     if (m.head) {
       const h = m.head.headers
       // the app's headers replace the edge's (its own Server header wins); a repeated one
@@ -289,6 +303,21 @@ export async function startThreadPool(opts: {
     }
   }
 
+  /** The client as the thread's stand-in socket shows it: address (a PROXY header's, if any), TLS. */
+  function remoteOf(s: Socket): Remote {
+    const remote: Remote = { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily, encrypted: false }
+    if (!(s instanceof TLSSocket)) return remote
+    remote.encrypted = true
+    const cert = s.getPeerCertificate()
+    remote.tls = {
+      authorized: s.authorized,
+      authorizationError: s.authorizationError ? String(s.authorizationError) : undefined,
+      alpnProtocol: s.alpnProtocol ?? false,
+      peerCertificate: cert && cert.subject ? { subject: { ...cert.subject }, issuer: { ...cert.issuer }, valid_from: cert.valid_from, valid_to: cert.valid_to, serialNumber: cert.serialNumber, fingerprint256: cert.fingerprint256 } : null,
+    }
+    return remote
+  }
+
   function internalError(res: ServerResponse): void {
     if (res.destroyed || res.headersSent) {
       res.destroy()
@@ -313,6 +342,17 @@ export async function startThreadPool(opts: {
     slots: () => slots.map((s) => s.busy !== null),
     saturated: () => slots.every((s) => s.busy) && queue.length >= slots.length,
     spare: () => slots.some((s) => s.ready && !s.busy),
+    closeApps() {
+      const each = slots.map(
+        (s) =>
+          new Promise<string | undefined>((resolve) => {
+            s.worker.once('app-closed', resolve)
+            s.worker.once('exit', () => resolve(undefined))
+            s.worker.postMessage({ t: 'close' } satisfies ToThread)
+          }),
+      )
+      return Promise.all(each).then((errors) => errors.filter((e): e is string => e !== undefined))
+    },
     async close() {
       closing = true
       await Promise.all(slots.map((s) => s.worker.terminate().catch(() => 0)))

@@ -11,7 +11,7 @@
 import http from 'node:http'
 import { Duplex } from 'node:stream'
 import { parentPort, workerData } from 'node:worker_threads'
-import { loadApp } from '../../app/load.js'
+import { callClose, loadApp } from '../../app/load.js'
 import { describeError } from '../../errors.js'
 import { findHeader } from '../../http/headers.js'
 import { RESPONSE_WINDOW, fromWire, toWire, wireBytes, type Remote, type ResponsePart, type ThreadData, type ThreadMessage, type ToThread } from './messages.js'
@@ -54,6 +54,10 @@ class CaptureSocket extends Duplex {
     super({ allowHalfOpen: true })
     // what apps read from req.socket: the real client's address
     Object.assign(this, { remoteAddress: remote.address, remotePort: remote.port, remoteFamily: remote.family, encrypted: remote.encrypted || undefined })
+    if (remote.tls) {
+      const t = remote.tls
+      Object.assign(this, { authorized: t.authorized, authorizationError: t.authorizationError, alpnProtocol: t.alpnProtocol, getPeerCertificate: () => t.peerCertificate ?? {} })
+    }
   }
 
   override _read(): void {}
@@ -354,6 +358,9 @@ async function boot(): Promise<void> {
       }
       case 'ack':
         exchanges.get(m.id)?.socket.ack(m.bytes)
+        return
+      case 'close':
+        void callClose(app.close).then(([error]) => post({ t: 'closed', error }))
         return
     }
   })

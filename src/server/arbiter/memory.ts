@@ -1,0 +1,63 @@
+/**
+ * --max-worker-memory (PM2's max_memory_restart): a worker whose resident memory stays above
+ * the limit is recycled the way --max-requests does it: marked retiring, so its replacement
+ * is spawned first and it drains only once that one is ready; no request fails. For gthread
+ * the figure is the whole process, its threads included (they share its memory).
+ *
+ * "Stays above": two samples a second apart, so a short peak (a large upload parsed, a GC
+ * about to run) does not cost a process. Sampled only while the limit is set.
+ */
+import { formatSize } from '../platform/size.js'
+import { residentBytes } from '../platform/process-figures.js'
+
+export const MEMORY_SAMPLE_MS = 1000
+/** samples in a row above the limit before the worker is recycled */
+export const SAMPLES_ABOVE = 2
+
+export interface MemoryVerdict {
+  pid: number
+  rss: number
+  reason: string
+}
+
+/** Pure: given the samples so far and new ones, who is over for long enough. */
+export class MemoryLimit {
+  private above = new Map<number, number>()
+
+  judge(limit: number, samples: Map<number, number | null>): MemoryVerdict[] {
+    const out: MemoryVerdict[] = []
+    for (const pid of this.above.keys()) if (!samples.has(pid)) this.above.delete(pid)
+    for (const [pid, rss] of samples) {
+      if (rss === null || rss <= limit) {
+        this.above.delete(pid)
+        continue
+      }
+      const n = (this.above.get(pid) ?? 0) + 1
+      this.above.set(pid, n)
+      if (n === SAMPLES_ABOVE) out.push({ pid, rss, reason: `memory: RSS ${formatSize(rss)} above --max-worker-memory ${formatSize(limit)}` })
+    }
+    return out
+  }
+}
+
+/** The arbiter's side: sample the ready workers now and then, report who must be recycled. */
+export class MemoryWatch {
+  private readonly limitState = new MemoryLimit()
+  private lastAt = 0
+  private busy = false
+
+  constructor(private readonly recycle: (verdict: MemoryVerdict) => void) {}
+
+  /** called from the arbiter's loop; does nothing unless a limit is set and a second has passed */
+  check(limit: number, readyPids: number[], now = Date.now()): void {
+    if (!(limit > 0) || this.busy || now - this.lastAt < MEMORY_SAMPLE_MS) return
+    this.lastAt = now
+    this.busy = true
+    residentBytes(readyPids)
+      .then((samples) => {
+        for (const v of this.limitState.judge(limit, samples)) this.recycle(v)
+      })
+      .catch(() => {})
+      .finally(() => (this.busy = false))
+  }
+}
