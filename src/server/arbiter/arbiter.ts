@@ -32,11 +32,13 @@ import { runBoundedHook, runHook } from './hooks.js'
 import { Reexec } from './reexec.js'
 import { Pidfile } from './pidfile.js'
 import { LiveConfig } from './live-config.js'
-import { createWorkerRecord, forked, workerSnapshot, type WorkerRecord } from './worker-record.js'
+import { createWorkerRecord, forked, type WorkerRecord } from './worker-record.js'
 import { RateWindow } from './rates.js'
 import { Balancer, balanceFigures } from './balance.js'
 import { BootBackoff, backoffPolicy, crashLoopExit, nextBootDelay } from './backoff.js'
 import { Watchdog } from './watchdog.js'
+import { nextTickMs } from './loop.js'
+import { arbiterSnapshot } from './snapshot.js'
 import { RollingReload } from './reload.js'
 import { WorkerTarget } from './scaling.js'
 import { freeSlot, surplus } from './slots.js'
@@ -51,7 +53,6 @@ import type { WorkerMessage } from '../worker/ipc.js'
 import { tlsEnabled } from '../http/tls.js'
 import { checkWorkerCount } from '../config/limits.js'
 import {
-  PROTOCOL_VERSION,
   type ArbiterSnapshot,
   type ArbiterState,
   type ControlEvent,
@@ -62,15 +63,6 @@ import {
 } from '../../shared/protocol.js'
 
 export type { ArbiterOptions } from './api.js'
-
-/** the arbiter's loop while something moves: workers booting or draining, a reload, a back-off, connections to balance */
-const TICK_MS = 250
-/**
- * ... and at most this long while every worker idles, ready, with nothing to balance: the
- * process-table check (a fallback for a lost exit event). The timeout check is scheduled
- * for the moment the first worker would time out instead of polled.
- */
-const IDLE_TICK_MS = 5000
 
 export class Arbiter implements ArbiterApi {
   private readonly liveConfig: LiveConfig
@@ -190,30 +182,20 @@ export class Arbiter implements ArbiterApi {
   }
 
   snapshot(): ArbiterSnapshot {
-    const s = this.config.settings
-    return {
-      protocol: PROTOCOL_VERSION,
-      at: Date.now(),
-      pid: process.pid,
-      name: String(s.proc_name ?? 'paddock'),
+    return arbiterSnapshot({
+      config: this.config,
       state: this.state,
       startedAt: this.startedAt,
-      app: String(this.config.app ?? ''),
-      workerClass: this.workerClass(),
       targetWorkers: this.target.count,
-      threads: Number(s.threads),
-      workerConnections: Number(s.worker_connections),
       generation: this.reloads.generation,
-      listeners: this.listeners.map((l) => ({ ...l.snapshot, tls: tlsEnabled(this.config.settings) })),
+      listeners: this.listeners,
       counters: { ...this.counters, requests: this.totalRequests() },
-      workers: [...this.workers.values()].map(workerSnapshot),
+      workers: [...this.workers.values()],
       rates: this.rates.summary(),
-      system: null,
       lastError: this.lastError,
       reload: this.reloads.progress(),
-      load: null,
       upgrade: this.usr2.state(),
-    }
+    })
   }
 
   onEvent(listener: (event: ControlEvent) => void): () => void {
@@ -400,26 +382,9 @@ export class Arbiter implements ArbiterApi {
     this.tickTimer = setTimeout(() => this.tick(), this.tickPeriod())
   }
 
-  /**
-   * How soon the loop must run again. Anything in motion gets the 250 ms loop. An idle
-   * server (every worker ready, no connection, nothing pending) is looked at when the
-   * first worker would pass --timeout without a heartbeat (each beat moves that moment,
-   * and idle workers beat every few seconds: worker/main.ts), or after IDLE_TICK_MS.
-   * Every worker message that changes a state calls tick() itself, so nothing waits for
-   * the slow loop to start moving.
-   */
   private tickPeriod(): number {
-    if (this.stopping || this.reloads.active || this.backoff.failures > 0) return TICK_MS
-    if (this.serving().length !== this.target.count) return TICK_MS
-    const timeoutMs = Number(this.config.settings.timeout) * 1000
-    const now = Date.now()
-    let next = IDLE_TICK_MS
-    for (const w of this.workers.values()) {
-      if (w.state === 'exited') continue
-      if (w.state !== 'ready' || w.abortedAt || w.retiring || (w.stats && (w.stats.connections > 0 || w.stats.inFlight > 0))) return TICK_MS
-      if (timeoutMs > 0 && w.lastHeartbeat !== null) next = Math.min(next, w.lastHeartbeat + timeoutMs + 1 - now)
-    }
-    return Math.max(TICK_MS, next)
+    const busy = this.stopping !== null || this.reloads.active || this.backoff.failures > 0 || this.serving().length !== this.target.count
+    return nextTickMs({ busy, workers: this.live(), timeoutMs: Number(this.config.settings.timeout) * 1000, now: Date.now() })
   }
 
   private balance(): void {
