@@ -384,7 +384,9 @@ export class Arbiter implements ArbiterApi {
 
   private tickPeriod(): number {
     const busy = this.stopping !== null || this.reloads.active || this.backoff.failures > 0 || this.serving().length !== this.target.count
-    return nextTickMs({ busy, workers: this.live(), timeoutMs: Number(this.config.settings.timeout) * 1000, now: Date.now() })
+    const next = nextTickMs({ busy, workers: this.live(), timeoutMs: Number(this.config.settings.timeout) * 1000, now: Date.now() })
+    // --max-worker-memory samples RSS from the loop (memory.ts wants two samples a second apart)
+    return this.config.settings.max_worker_memory ? Math.min(next, 1000) : next
   }
 
   private balance(): void {

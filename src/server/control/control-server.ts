@@ -36,6 +36,8 @@ export interface ControlServerOptions {
   rateHz?: number
   /** process / system sampling period, ms (default 1000) */
   sampleMs?: number
+  /** a history point this often while nobody watches, ms (default UNWATCHED_HISTORY_MS) */
+  unwatchedHistoryMs?: number
 }
 
 /** A connected client: the transport gives a send function; the server returns handlers. */
@@ -61,6 +63,7 @@ export class ControlServer {
   private sampleTimer: NodeJS.Timeout | null = null
   /** while nobody watches: a history point every UNWATCHED_HISTORY_MS, so a tab opened later still sees the last minutes */
   private historyTimer: NodeJS.Timeout | null = null
+  private readonly unwatchedHistoryMs: number
   /** the sample round running or last run, which an on-demand snapshot waits for */
   private sampling: Promise<void> | null = null
   private sampledAt = 0
@@ -92,6 +95,7 @@ export class ControlServer {
   ) {
     this.rateMs = 1000 / (opts.rateHz ?? 4)
     this.sampleMs = opts.sampleMs ?? 1000
+    this.unwatchedHistoryMs = opts.unwatchedHistoryMs ?? UNWATCHED_HISTORY_MS
     this.latest = this.build()
     for (const e of arbiter.recentEvents?.() ?? startupEvents(this.latest)) this.recentEvents.push(e)
     this.unsubscribeEngine = arbiter.onEvent((e) => this.onEngineEvent(e))
@@ -253,7 +257,7 @@ export class ControlServer {
         // as in tick: one failed snapshot must not end the history
       }
       this.recordUnwatched()
-    }, UNWATCHED_HISTORY_MS)
+    }, this.unwatchedHistoryMs)
     this.historyTimer.unref()
   }
 

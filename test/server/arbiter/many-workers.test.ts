@@ -5,7 +5,7 @@ afterEach(stopAll)
 
 describe('many workers', () => {
   it('TERM while 64 workers are being forked stops the forking at once, and the server exits within --graceful-timeout', async () => {
-    const p = await startPaddock(['-w', '64', '--graceful-timeout', '5', DEMO])
+    const p = await startPaddock(['-w', '64', '--max-workers', '64', '--graceful-timeout', '5', DEMO])
     // the first worker is being forked now: TERM right away
     await p.waitFor(/Booting worker with pid/)
     const seen = new Set<number>()

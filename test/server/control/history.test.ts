@@ -15,7 +15,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 describe('history replay', () => {
   it('a client that connects later is welcomed with the points and lifecycle events it missed, not spans', async () => {
     const arbiter = fakeArbiter()
-    const control = new ControlServer(arbiter, { rateHz: 50, sampleMs: 60_000 })
+    const control = new ControlServer(arbiter, { rateHz: 50, sampleMs: 60_000, unwatchedHistoryMs: 20 })
     servers.push(control)
     arbiter.emit({ type: 'worker.spawned', at: Date.now(), pid: 11, generation: 1, workerClass: 'sync' })
     arbiter.emit({ type: 'spans', at: Date.now(), spans: [], dropped: 0 })
@@ -39,7 +39,7 @@ describe('history replay', () => {
 
   it('history.get answers the same record; per-worker figures only on the newest points', async () => {
     const arbiter = fakeArbiter()
-    const control = new ControlServer(arbiter, { rateHz: 1000, sampleMs: 60_000 })
+    const control = new ControlServer(arbiter, { rateHz: 1000, sampleMs: 60_000, unwatchedHistoryMs: 1 })
     servers.push(control)
     const end = Date.now() + 5000
     while (control.history().points.length < HISTORY_REPLAY_WORKER_POINTS + 20 && Date.now() < end) await sleep(50)
