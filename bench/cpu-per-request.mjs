@@ -8,7 +8,7 @@
 //   node bench/cpu-per-request.mjs            (BENCH_ROUNDS, BENCH_SECONDS, BENCH_SUBJECTS)
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpuMs, freePort, median, processTree, sleep } from './lib/proc.mjs'
+import { freePort, median, sleep, wrkWithCpu } from './lib/proc.mjs'
 import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -46,13 +46,7 @@ for (let r = 0; r < rounds; r++) {
       }
       await sleep(1000)
       spawnSync('wrk', ['-t2', '-c50', '-d1s', `http://127.0.0.1:${port}/`])
-      const pids = processTree(child.pid)
-      const before = cpuMs(pids)
-      const out = spawnSync('wrk', ['-t2', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: (seconds + 30) * 1000 }).stdout
-      const spent = cpuMs(pids) - before
-      const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
-      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
-      const us = requests ? (spent * 1000) / requests : NaN
+      const { us, rps } = wrkWithCpu(child.pid, ['-t2', '-c50'], seconds, `http://127.0.0.1:${port}/`)
       results.get(s.name).push({ us, rps })
       console.log(`${s.name.padEnd(18)} [${r + 1}/${rounds}] ${us.toFixed(2).padStart(7)} µs CPU per request  ${rps.toFixed(0).padStart(7)} req/s`)
     } finally {

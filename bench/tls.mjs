@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import https from 'node:https'
 import os from 'node:os'
 import { join } from 'node:path'
-import { cpuMs, freePort, median, processTree, sleep } from './lib/proc.mjs'
+import { freePort, median, sleep, wrkWithCpu } from './lib/proc.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -57,17 +57,11 @@ for (let r = 0; r < rounds; r++) {
         // 3 s of warm-up: the first seconds after start run cold code (measured: 5.9k req/s in the
         // first 2 s of a fresh paddock, 11-12k in the next three)
         spawnSync('wrk', [...w.args, '-d3s', url])
-        const pids = processTree(child.pid)
-        const before = cpuMs(pids)
-        const out = spawnSync('wrk', [...w.args, `-d${seconds}s`, url], { encoding: 'utf8', timeout: (seconds + 30) * 1000 }).stdout
-        const spent = cpuMs(processTree(child.pid)) - before
-        const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
-        const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0'
-        const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
+        const { rps, us, non2xx } = wrkWithCpu(child.pid, w.args, seconds, url)
         const key = `${w.name}|${s.name}`
         if (!results.has(key)) results.set(key, [])
-        results.get(key).push({ rps, us: requests ? (spent * 1000) / requests : NaN, errors: Number(errors) })
-        console.log(`round ${r + 1} ${w.name.padEnd(10)} ${s.name.padEnd(20)} ${rps.toFixed(0).padStart(7)} req/s ${(requests ? (spent * 1000) / requests : NaN).toFixed(1).padStart(6)} us CPU/req`)
+        results.get(key).push({ rps, us, errors: non2xx })
+        console.log(`round ${r + 1} ${w.name.padEnd(10)} ${s.name.padEnd(20)} ${rps.toFixed(0).padStart(7)} req/s ${us.toFixed(1).padStart(6)} us CPU/req`)
       }
     } finally {
       child.kill('SIGTERM')

@@ -101,3 +101,20 @@ export async function stop(child, signal = 'SIGTERM') {
   await gone
   clearTimeout(t)
 }
+
+/**
+ * One wrk run against `url` while the CPU of `rootPid`'s tree is counted: requests, req/s,
+ * non-2xx answers, and CPU µs per request (master + workers + all their threads).
+ */
+export function wrkWithCpu(rootPid, wrkArgs, seconds, url) {
+  const before = cpuMs(processTree(rootPid))
+  const out = spawnSync('wrk', [...wrkArgs, `-d${seconds}s`, url], { encoding: 'utf8', timeout: (seconds + 30) * 1000 }).stdout ?? ''
+  const spent = cpuMs(processTree(rootPid)) - before
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
+  return {
+    requests,
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    us: requests ? (spent * 1000) / requests : NaN,
+  }
+}
