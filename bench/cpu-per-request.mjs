@@ -8,7 +8,7 @@
 //   node bench/cpu-per-request.mjs            (BENCH_ROUNDS, BENCH_SECONDS, BENCH_SUBJECTS)
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { freePort, median, sleep, wrkWithCpu } from './lib/proc.mjs'
+import { freePort, median, sleep, stop, wrkWithCpu } from './lib/proc.mjs'
 import net from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -50,8 +50,7 @@ for (let r = 0; r < rounds; r++) {
       results.get(s.name).push({ us, rps })
       console.log(`${s.name.padEnd(18)} [${r + 1}/${rounds}] ${us.toFixed(2).padStart(7)} µs CPU per request  ${rps.toFixed(0).padStart(7)} req/s`)
     } finally {
-      child.kill('SIGTERM')
-      await new Promise((res) => (child.exitCode !== null ? res() : child.once('exit', res)))
+      await stop(child)
     }
   }
 }

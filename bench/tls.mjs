@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import https from 'node:https'
 import os from 'node:os'
 import { join } from 'node:path'
-import { freePort, median, sleep, wrkWithCpu } from './lib/proc.mjs'
+import { freePort, median, sleep, stop, wrkWithCpu } from './lib/proc.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -64,8 +64,7 @@ for (let r = 0; r < rounds; r++) {
         console.log(`round ${r + 1} ${w.name.padEnd(10)} ${s.name.padEnd(20)} ${rps.toFixed(0).padStart(7)} req/s ${us.toFixed(1).padStart(6)} us CPU/req`)
       }
     } finally {
-      child.kill('SIGTERM')
-      await new Promise((res) => (child.exitCode !== null ? res() : child.once('exit', res)))
+      await stop(child)
     }
   }
 }
