@@ -231,7 +231,12 @@ export async function open(reach: Reach, onFrame?: (f: ServerFrame) => void): Pr
     }
   })
   sock.on('close', () => fatal(new CtlError('the server closed the connection')))
-  sock.on('error', (e) => fatal(new CtlError(describeClientCertAlert(e) ?? `control socket error: ${e.message}`)))
+  sock.on('error', (e: NodeJS.ErrnoException) => {
+    // a server that drops a connection unread (a blocked address) closes it with our hello
+    // still in its buffer, which the kernel turns into a reset: to the user that is a close
+    if (e.code === 'ECONNRESET' || e.code === 'EPIPE') fatal(new CtlError('the server closed the connection'))
+    else fatal(new CtlError(describeClientCertAlert(e) ?? `control socket error: ${e.message}`))
+  })
   sock.write(encodeFrame({ type: 'hello', protocol: PROTOCOL_VERSION, client: 'paddock-ctl', token: reach.token }))
   await Promise.race([new Promise<void>((r) => (welcome = r)), failed])
   let nextId = 1
