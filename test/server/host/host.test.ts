@@ -4,51 +4,29 @@
  * ControlServer, and the orderings the teaching kit's experiments must show.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Host } from '../../../dist/server/host/host.js'
-import { ControlServer } from '../../../dist/server/control/control-server.js'
-import { resolveConfig } from '../../../dist/server/config/resolve.js'
-import type { CommandResult, ControlCommand, ControlEvent, ExperimentResult } from '../../../src/shared/protocol.js'
+import type { ControlEvent, ExperimentResult } from '../../../src/shared/protocol.js'
 import { DEMO, FIXTURES, get } from '../../helpers/proc.js'
+import { startHosted, type Hosted } from '../../helpers/hosted.js'
 import { join } from 'node:path'
 
-let host: InstanceType<typeof Host>
-let control: InstanceType<typeof ControlServer>
-const events: ControlEvent[] = []
-
-const run = (command: ControlCommand): Promise<CommandResult> => control.execute(command)
-const port = () => host.snapshot().listeners[0]!.port!
+let hosted: Hosted
 const rps = (r: ExperimentResult) => r.result.requests / ((r.result.finishedAt - r.result.startedAt) / 1000)
-
-function killAll(): void {
-  for (const pid of host?.workerPids() ?? []) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {}
-  }
-}
 
 describe('dashboard host', () => {
   beforeAll(async () => {
-    host = new Host(await resolveConfig(['-b', '127.0.0.1:0', '-w', '2', '--no-control-socket', DEMO]))
-    host.onEvent((e) => events.push(e))
-    await host.start()
-    control = new ControlServer(host)
+    hosted = await startHosted(['-w', '2', DEMO])
   })
-  afterAll(async () => {
-    control?.close()
-    await Promise.race([host?.stop('quick'), new Promise((r) => setTimeout(r, 5000))])
-    killAll()
-  })
+  afterAll(() => hosted?.stop())
 
   it('runs a load in its own process, streams progress, and reports the result', async () => {
-    const started = await run({ cmd: 'load.start', options: { url: '/', connections: 4, amount: 300, keepAlive: true } })
+    const started = await hosted.run({ cmd: 'load.start', options: { url: '/', connections: 4, amount: 300, keepAlive: true } })
     expect(started.ok).toBe(true)
     // one load at a time
-    const second = await run({ cmd: 'load.start', options: { url: '/', connections: 1, amount: 10, keepAlive: true } })
+    const second = await hosted.run({ cmd: 'load.start', options: { url: '/', connections: 1, amount: 10, keepAlive: true } })
     expect(second).toMatchObject({ ok: false, error: { code: 'PADDOCK_ERR_BUSY' } })
     const done = await new Promise<Extract<ControlEvent, { type: 'load.done' }>>((resolve) => {
       const check = setInterval(() => {
-        const e = events.find((x) => x.type === 'load.done')
+        const e = hosted.events.find((x) => x.type === 'load.done')
         if (e) {
           clearInterval(check)
           resolve(e as Extract<ControlEvent, { type: 'load.done' }>)
@@ -57,42 +35,42 @@ describe('dashboard host', () => {
     })
     expect(done.result.requests).toBe(300)
     expect(done.result.errors).toEqual({ refused: 0, reset: 0, timeout: 0, non2xx: 0, other: 0 })
-    expect(events.some((e) => e.type === 'load.progress')).toBe(true)
-    expect(host.snapshot().load).toBeNull()
+    expect(hosted.events.some((e) => e.type === 'load.progress')).toBe(true)
+    expect(hosted.host.snapshot().load).toBeNull()
   })
 
   it('refuses bad load options with a clear message', async () => {
-    const r = await run({ cmd: 'load.start', options: { url: '/', connections: 0, duration: 1, keepAlive: true } })
+    const r = await hosted.run({ cmd: 'load.start', options: { url: '/', connections: 0, duration: 1, keepAlive: true } })
     expect(r).toMatchObject({ ok: false, error: { code: 'PADDOCK_ERR_BAD_COMMAND', message: expect.stringContaining('connections') } })
-    expect((await run({ cmd: 'load.stop' })).ok).toBe(false)
+    expect((await hosted.run({ cmd: 'load.stop' })).ok).toBe(false)
   })
 
   it('opens another app with a reload, and keeps the old one serving when the new one is broken', async () => {
-    const bad = await run({ cmd: 'app.set', app: join(FIXTURES, 'apps/throws-on-import.mjs') })
+    const bad = await hosted.run({ cmd: 'app.set', app: join(FIXTURES, 'apps/throws-on-import.mjs') })
     expect(bad.ok).toBe(false)
-    expect((await get(port(), '/whoami')).status).toBe(200)
-    const missing = await run({ cmd: 'app.set', app: '/no/such/app.mjs' })
+    expect((await get(hosted.port(), '/whoami')).status).toBe(200)
+    const missing = await hosted.run({ cmd: 'app.set', app: '/no/such/app.mjs' })
     expect(missing).toMatchObject({ ok: false, error: { message: expect.stringContaining('no such module') } })
-    const good = await run({ cmd: 'app.set', app: join(FIXTURES, 'apps/counting.mjs') })
+    const good = await hosted.run({ cmd: 'app.set', app: join(FIXTURES, 'apps/counting.mjs') })
     expect(good.ok).toBe(true)
-    expect((await get(port(), '/seen')).status).toBe(200)
-    expect(host.snapshot().app).toContain('counting.mjs')
-    expect((await run({ cmd: 'app.set', app: DEMO })).ok).toBe(true)
+    expect((await get(hosted.port(), '/seen')).status).toBe(200)
+    expect(hosted.host.snapshot().app).toContain('counting.mjs')
+    expect((await hosted.run({ cmd: 'app.set', app: DEMO })).ok).toBe(true)
   })
 
   it('stops, refuses steering while stopped, and starts again', async () => {
-    expect((await run({ cmd: 'stop', mode: 'graceful' })).ok).toBe(true)
-    for (let i = 0; i < 300 && host.snapshot().state !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 100))
-    expect(host.snapshot().state, JSON.stringify(host.snapshot().workers.map((w) => [w.pid, w.state, w.generation, w.connections, w.inFlight]))).toBe('stopped')
-    expect(await run({ cmd: 'workers.add' })).toMatchObject({ ok: false, error: { code: 'PADDOCK_ERR_STATE' } })
-    expect((await run({ cmd: 'start' })).ok).toBe(true)
-    expect(host.snapshot().state).toBe('running')
-    expect((await get(port(), '/')).status).toBe(200)
-    expect(await run({ cmd: 'start' })).toMatchObject({ ok: false, error: { code: 'PADDOCK_ERR_STATE' } })
+    expect((await hosted.run({ cmd: 'stop', mode: 'graceful' })).ok).toBe(true)
+    for (let i = 0; i < 300 && hosted.host.snapshot().state !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 100))
+    expect(hosted.host.snapshot().state, JSON.stringify(hosted.host.snapshot().workers.map((w) => [w.pid, w.state, w.generation, w.connections, w.inFlight]))).toBe('stopped')
+    expect(await hosted.run({ cmd: 'workers.add' })).toMatchObject({ ok: false, error: { code: 'PADDOCK_ERR_STATE' } })
+    expect((await hosted.run({ cmd: 'start' })).ok).toBe(true)
+    expect(hosted.host.snapshot().state).toBe('running')
+    expect((await get(hosted.port(), '/')).status).toBe(200)
+    expect(await hosted.run({ cmd: 'start' })).toMatchObject({ ok: false, error: { code: 'PADDOCK_ERR_STATE' } })
   })
 
   it('experiments order the worker models as the model predicts (/io: async >= gthread >= sync; /block: gthread >= async)', async () => {
-    const io = await run({
+    const io = await hosted.run({
       cmd: 'experiment.run',
       options: {
         load: { url: '/io?ms=100', connections: 20, duration: 2, keepAlive: true },
@@ -112,7 +90,7 @@ describe('dashboard host', () => {
     expect(gthread!).toBeGreaterThanOrEqual(sync!)
     expect(ior.explanation).toMatch(/Winner: async/)
 
-    const block = await run({
+    const block = await hosted.run({
       cmd: 'experiment.run',
       options: {
         load: { url: '/block?ms=50', connections: 8, duration: 2, keepAlive: true },
