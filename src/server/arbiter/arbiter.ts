@@ -17,11 +17,9 @@
  * max-requests) to drain: capacity never dips during a reload or a recycle.
  *
  * This file keeps the state, the loop, spawning, worker messages and exits, and the API;
- * each other concept has a file of its own beside it: reload.ts (rolling reload),
- * reexec.ts + pidfile.ts (USR2), watchdog.ts (timeouts, process table), backoff.ts
- * (crash-loop back-off), balance.ts (connection balancing), live-config.ts (settings
- * changed while running), scaling.ts (the worker target), worker-process.ts (fork,
- * drain, signal), worker-record.ts (one worker's record and snapshot).
+ * each other concept has a file of its own beside it (docs/architecture.md lists them):
+ * what a message or an exit changes on a worker's record is worker-record.ts, the table of
+ * records worker-table.ts, the verdict on a boot failure backoff.ts; this file applies them.
  */
 import { EventEmitter } from 'node:events'
 import { fileURLToPath } from 'node:url'
@@ -32,10 +30,11 @@ import { runBoundedHook, runHook } from './hooks.js'
 import { Reexec } from './reexec.js'
 import { Pidfile } from './pidfile.js'
 import { LiveConfig } from './live-config.js'
-import { createWorkerRecord, forked, type WorkerRecord } from './worker-record.js'
+import { createWorkerRecord, forked, recordExit, recordMessage, retire, type WorkerRecord } from './worker-record.js'
+import { WorkerTable } from './worker-table.js'
 import { RateWindow } from './rates.js'
 import { Balancer, balanceFigures } from './balance.js'
-import { BootBackoff, backoffPolicy, crashLoopExit, nextBootDelay } from './backoff.js'
+import { BootBackoff, backoffPolicy, bootFailureVerdict } from './backoff.js'
 import { Watchdog } from './watchdog.js'
 import { nextTickMs } from './loop.js'
 import { arbiterSnapshot } from './snapshot.js'
@@ -44,7 +43,6 @@ import { WorkerTarget } from './scaling.js'
 import { freeSlot, surplus } from './slots.js'
 import { captureWorkerOutput } from './capture.js'
 import { MemoryWatch } from './memory.js'
-import { parseSize } from '../platform/size.js'
 import { handToWorkers, workerIdentity, type WorkerIdentity } from '../platform/identity.js'
 import { PaddockError, describeError } from '../errors.js'
 import { ErrorLog } from '../log/logger.js'
@@ -68,11 +66,10 @@ export class Arbiter implements ArbiterApi {
   private readonly liveConfig: LiveConfig
   readonly log: ErrorLog
   private readonly events = new EventEmitter()
-  private readonly workers = new Map<number, WorkerRecord>()
+  private readonly workers = new WorkerTable()
   private listeners: BoundListener[] = []
   private state: ArbiterState = 'starting'
   private readonly target: WorkerTarget
-  private nextId = 1
   private startedAt = Date.now()
   private tickTimer: NodeJS.Timeout | null = null
   private readonly backoff = new BootBackoff()
@@ -83,7 +80,8 @@ export class Arbiter implements ArbiterApi {
   private stopping: Promise<void> | null = null
   private readonly rates = new RateWindow()
   private readonly balancer = new Balancer()
-  private readonly counters = { requests: 0, reloads: 0, workersSpawned: 0, workersExited: 0, workersKilled: 0, timeouts: 0 }
+  /** the snapshot's counters the worker table does not keep */
+  private readonly counters = { reloads: 0, workersKilled: 0, timeouts: 0 }
   private readonly workerEntry: string
   private readonly binderEntry: string
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null
@@ -189,8 +187,8 @@ export class Arbiter implements ArbiterApi {
       targetWorkers: this.target.count,
       generation: this.reloads.generation,
       listeners: this.listeners,
-      counters: { ...this.counters, requests: this.totalRequests() },
-      workers: [...this.workers.values()],
+      counters: { ...this.counters, ...this.workers.counters() },
+      workers: this.workers.all(),
       rates: this.rates.summary(),
       lastError: this.lastError,
       reload: this.reloads.progress(),
@@ -348,11 +346,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   private live(): WorkerRecord[] {
-    return [...this.workers.values()].filter((w) => w.state !== 'exited')
-  }
-
-  private totalRequests(): number {
-    return this.counters.requests + this.live().reduce((a, w) => a + (w.stats?.requests ?? 0), 0)
+    return this.workers.live()
   }
 
   /** A reload afresh: the crash-loop count, a held spawn and an errored state end with it. */
@@ -372,7 +366,7 @@ export class Arbiter implements ArbiterApi {
     if (this.state === 'stopped') return
     try {
       this.watchdog.check()
-      this.checkMemory()
+      if (!this.stopping) this.memory.check(this.config.settings.max_worker_memory, this.live())
       this.reconcile()
       this.reloads.check()
       this.balance()
@@ -403,7 +397,7 @@ export class Arbiter implements ArbiterApi {
   }
 
   private serving(): WorkerRecord[] {
-    return this.live().filter((w) => w.generation === this.reloads.generation && w.state !== 'draining' && !w.retiring)
+    return this.workers.serving(this.reloads.generation)
   }
 
   private reconcile(): void {
@@ -443,12 +437,11 @@ export class Arbiter implements ArbiterApi {
   private spawn(): WorkerRecord {
     const generation = this.reloads.generation
     const workerClass = this.workerClass()
-    const w = createWorkerRecord({ id: this.nextId++, generation, workerClass, slot: freeSlot(this.serving()) })
+    const w = createWorkerRecord({ id: this.workers.nextId(), generation, workerClass, slot: freeSlot(this.serving()) })
     this.hook('pre_fork', this, w)
     const child = forkWorker(this.workerEntry, w, this.config, this.listeners, this.options.execArgv ?? [], this.identity)
     forked(w, child)
-    this.counters.workersSpawned++
-    if (w.pid > 0) this.workers.set(w.pid, w)
+    this.workers.add(w)
     this.emit({ type: 'worker.spawned', at: Date.now(), pid: w.pid, generation: w.generation, workerClass })
     this.log.info(`Booting worker with pid: ${w.pid} (slot ${w.slot}, generation ${w.generation}, ${workerClass})`)
     captureWorkerOutput(child, (level, line) => this.log.log(level, line, w.pid))
@@ -459,80 +452,27 @@ export class Arbiter implements ArbiterApi {
   }
 
   private onWorkerMessage(w: WorkerRecord, m: WorkerMessage): void {
-    switch (m.t) {
-      case 'booted':
-        this.emit({ type: 'worker.booted', at: Date.now(), pid: w.pid, generation: w.generation })
-        break
-      case 'ready': {
-        if (w.state !== 'booting') break
-        w.traits = m.traits ?? null
-        w.state = 'ready'
-        w.readyAt = Date.now()
-        w.lastHeartbeat = Date.now()
-        this.everReady = true
-        this.balancer.workerReady()
-        if (this.state === 'errored') this.setState('running')
-        this.log.debug(`Worker ready (pid: ${w.pid}) in ${w.readyAt - w.spawnedAt} ms`)
-        this.emit({ type: 'worker.ready', at: Date.now(), pid: w.pid, generation: w.generation, bootMs: w.readyAt - w.spawnedAt })
-        this.firstReady?.resolve()
-        this.firstReady = null
-        this.reloads.replaceOne()
-        this.tick()
-        break
-      }
-      case 'alive':
-        w.lastHeartbeat = Date.now()
-        w.beatEveryMs = m.nextInMs
-        w.lastStarted = null
-        break
-      case 'hb':
-        w.lastHeartbeat = Date.now()
-        w.beatEveryMs = m.nextInMs
-        w.stats = m.stats
-        w.inFlight = m.inFlight
-        w.lastStarted = null
-        this.rates.add(m.stats.completed, m.stats.durations)
-        if (m.spans.length || m.droppedSpans) this.emit({ type: 'spans', at: Date.now(), spans: m.spans, dropped: m.droppedSpans })
-        break
-      case 'req':
-        w.lastStarted = m.request
-        if (m.nextInMs !== undefined) w.beatEveryMs = m.nextInMs
-        break
-      case 'retire':
-        if (!w.retiring && w.state === 'ready') {
-          w.retiring = true
-          w.reason = `max requests reached (${m.requests})`
-          this.log.info(`Worker ${w.pid} reached max requests (${m.requests}): starting its replacement first`)
-          this.tick()
-        }
-        break
-      case 'boot-error':
-        w.bootError = m.error
-        this.log.error(`Worker ${w.pid} failed to boot: ${m.error}`)
-        break
-      case 'log':
-        this.log.log(m.level, m.message, w.pid)
-        break
-      case 'access':
-        this.emit({ type: 'log', at: Date.now(), stream: 'access', level: 'info', pid: w.pid, message: m.line })
-        break
+    const next = recordMessage(w, m, Date.now())
+    if (m.t === 'hb') this.rates.add(m.stats.completed, m.stats.durations)
+    if (next.ready) {
+      this.everReady = true
+      this.balancer.workerReady()
+      if (this.state === 'errored') this.setState('running')
     }
+    if (next.log) this.log.log(next.log.level, next.log.message, next.log.pid)
+    for (const event of next.events) this.emit(event)
+    if (next.ready) {
+      this.firstReady?.resolve()
+      this.firstReady = null
+      this.reloads.replaceOne()
+    }
+    if (next.tick) this.tick()
   }
 
-  /** --max-worker-memory: sampled from the loop, only while set (memory.ts) */
-  private checkMemory(): void {
-    const limit = this.config.settings.max_worker_memory
-    if (!limit || this.stopping) return
-    const ready = this.live().filter((w) => w.state === 'ready' && !w.retiring)
-    this.memory.check(parseSize(String(limit)), ready.map((w) => w.pid))
-  }
-
-  /** Recycle a worker, replacement first (as max-requests does): its drain waits for the new one's ready. */
+  /** --max-worker-memory's verdict (memory.ts): replacement first, as --max-requests */
   private retire(pid: number, reason: string): void {
     const w = this.workers.get(pid)
-    if (!w || w.retiring || w.state !== 'ready') return
-    w.retiring = true
-    w.reason = reason
+    if (!w || !retire(w, reason)) return
     this.log.warning(`Worker ${pid} ${reason}: starting its replacement first`)
     this.tick()
   }
@@ -548,57 +488,38 @@ export class Arbiter implements ArbiterApi {
   private onWorkerExit(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     // recorded once: the child's exit event may follow the process-table check
     if (w.state === 'exited') return
-    w.markGone()
+    const exit = recordExit(w, code, signal, Date.now())
     this.balancer.workerExited(Date.now())
-    const prevState = w.state
-    w.state = 'exited'
-    w.exitCode = code
-    w.exitSignal = signal
-    this.counters.workersExited++
-    this.counters.requests += w.stats?.requests ?? 0
-    if (w.stats) w.stats = { ...w.stats, requests: 0 }
-    const reason = w.bootError ? `boot failed: ${w.bootError}` : (w.reason ?? (signal ? `killed by ${signal}` : `exited with code ${code}`))
-    w.reason = reason
-    this.emit({ type: 'worker.exited', at: Date.now(), pid: w.pid, generation: w.generation, code, signal, reason, expected: w.expectedExit })
-    if (w.expectedExit) this.log.info(`Worker exiting (pid: ${w.pid}): ${reason}`)
-    else this.log.warning(`Worker (pid: ${w.pid}) exited unexpectedly: ${reason}`)
+    this.workers.exited(w)
+    this.emit(exit.event)
+    this.log.log(exit.log.level, exit.log.message)
     this.hook('child_exit', this, w)
-    // Keep exited records briefly so the dashboard can show the exit, then forget them.
-    setTimeout(() => this.workers.delete(w.pid), 10_000).unref()
-
-    const crash = crashLoopExit({ readyAt: w.readyAt, expected: w.expectedExit, wasDraining: prevState === 'draining' }, Date.now())
-    if (crash) this.onBootFailure(w, reason, code, crash.upMs)
+    if (exit.crash) this.onBootFailure(w, exit.reason, code, exit.crash.upMs)
     this.tick()
   }
 
-  /** `upMs`: the worker had been ready that long (dying that soon counts toward a crash loop too) */
+  /** Applies backoff.ts's verdict on a failure to boot, or a death soon after ready (`upMs`). */
   private onBootFailure(w: WorkerRecord, reason: string, code: number | null, upMs?: number): void {
-    const failures = this.backoff.failed()
-    if (this.reloads.active && w.generation === this.reloads.generation) {
-      this.reloads.rollBack(reason)
-      return
+    const verdict = bootFailureVerdict({
+      failures: this.backoff.failed(),
+      ofReloadingGeneration: this.reloads.active && w.generation === this.reloads.generation,
+      everReady: this.everReady,
+      exitCode: code,
+      startPending: this.firstReady !== null,
+      upMs,
+      reason,
+      policy: backoffPolicy(this.config.settings),
+    })
+    if (verdict.do === 'roll back') return this.reloads.rollBack(reason)
+    if (verdict.do === 'wait') {
+      this.backoff.waitUntil(Date.now() + verdict.ms)
+      return this.log.warning(verdict.message)
     }
-    if (!this.everReady && (code === 4 || code === 3) && this.firstReady) {
-      // The very first generation cannot load the app: fail fast, like Gunicorn, with the cause.
-      this.lastError = reason
-      this.setState('errored', reason)
-      this.firstReady.reject(new PaddockError('PADDOCK_ERR_BOOT', reason))
-      this.firstReady = null
-      return
-    }
-    const policy = backoffPolicy(this.config.settings)
-    const delay = nextBootDelay(failures, policy)
-    if (delay === 'errored') {
-      this.lastError = `workers keep failing (${failures} times in a row), no more respawns until a reload: ${reason}`
-      this.log.critical(this.lastError)
-      this.setState('errored', this.lastError)
-      this.firstReady?.reject(new PaddockError('PADDOCK_ERR_BOOT', reason))
-      this.firstReady = null
-      return
-    }
-    this.backoff.waitUntil(Date.now() + delay)
-    const what = upMs === undefined ? 'Worker boot failure' : `Worker died ${(upMs / 1000).toFixed(1)} s after it was ready, counted as a crash`
-    this.log.warning(`${what} ${failures}/${policy.maxFailures} in a row; next spawn in ${delay} ms`)
+    this.lastError = verdict.message
+    if (verdict.do === 'errored') this.log.critical(verdict.message)
+    this.setState('errored', verdict.message)
+    this.firstReady?.reject(new PaddockError('PADDOCK_ERR_BOOT', reason))
+    this.firstReady = null
   }
 
   private async doStop(mode: StopMode): Promise<void> {

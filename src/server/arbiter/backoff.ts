@@ -2,7 +2,8 @@
  * The crash-loop back-off, as a policy: a worker that fails to boot, or dies soon after it
  * became ready, counts as one failure in a row; each one doubles the wait before the next
  * spawn, and a run of them ends in the visible `errored` state instead of spinning. No
- * timers and no processes here: the arbiter asks, and spawns when it is told it may.
+ * timers and no processes here: the arbiter asks (bootFailureVerdict, BootBackoff.maySpawn)
+ * and does what it is told.
  */
 
 /** A worker ready this long ends a run of failures; one dying sooner is part of it. */
@@ -44,6 +45,47 @@ export function crashLoopExit(exit: { readyAt: number | null; expected: boolean;
   if (exit.readyAt === null) return exit.wasDraining ? null : {}
   const upMs = now - exit.readyAt
   return upMs < STABLE_AFTER_MS ? { upMs } : null
+}
+
+/** Worker exit codes that say the app cannot run at all: 3, it could not switch user (--user); 4, the app did not load. */
+const CANNOT_BOOT_EXITS: readonly (number | null)[] = [3, 4]
+
+/** One boot failure (or a death soon after ready), as the arbiter sees it. */
+export interface BootFailure {
+  /** failures in a row, this one counted */
+  failures: number
+  /** a reload is running and the worker was of its new generation */
+  ofReloadingGeneration: boolean
+  /** a worker of this arbiter was ready at some time */
+  everReady: boolean
+  exitCode: number | null
+  /** start() still waits for its first ready worker */
+  startPending: boolean
+  /** the worker had been ready this long (undefined: never) */
+  upMs?: number
+  /** why the worker exited */
+  reason: string
+  policy: BackoffPolicy
+}
+
+/** What the arbiter does about it. */
+export type BootFailureVerdict =
+  /** the reload's generation cannot boot: the old one keeps serving (reload.ts rollBack) */
+  | { do: 'roll back' }
+  /** the very first generation cannot load the app: the start fails at once with the cause, as Gunicorn's does */
+  | { do: 'fail start'; message: string }
+  /** a run of policy.maxFailures: `errored`, no more respawns until a reload */
+  | { do: 'errored'; message: string }
+  /** spawn again after `ms` */
+  | { do: 'wait'; ms: number; message: string }
+
+export function bootFailureVerdict(f: BootFailure): BootFailureVerdict {
+  if (f.ofReloadingGeneration) return { do: 'roll back' }
+  if (!f.everReady && CANNOT_BOOT_EXITS.includes(f.exitCode) && f.startPending) return { do: 'fail start', message: f.reason }
+  const delay = nextBootDelay(f.failures, f.policy)
+  if (delay === 'errored') return { do: 'errored', message: `workers keep failing (${f.failures} times in a row), no more respawns until a reload: ${f.reason}` }
+  const what = f.upMs === undefined ? 'Worker boot failure' : `Worker died ${(f.upMs / 1000).toFixed(1)} s after it was ready, counted as a crash`
+  return { do: 'wait', ms: delay, message: `${what} ${f.failures}/${f.policy.maxFailures} in a row; next spawn in ${delay} ms` }
 }
 
 /** The failures in a row and when the next spawn may happen. */

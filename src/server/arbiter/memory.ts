@@ -7,8 +7,9 @@
  * "Stays above": two samples a second apart, so a short peak (a large upload parsed, a GC
  * about to run) does not cost a process. Sampled only while the limit is set.
  */
-import { formatSize } from '../platform/size.js'
+import { formatSize, parseSize } from '../platform/size.js'
 import { residentBytes } from '../platform/process-figures.js'
+import type { WorkerRecord } from './worker-record.js'
 
 export const MEMORY_SAMPLE_MS = 1000
 /** samples in a row above the limit before the worker is recycled */
@@ -48,12 +49,18 @@ export class MemoryWatch {
 
   constructor(private readonly recycle: (verdict: MemoryVerdict) => void) {}
 
-  /** called from the arbiter's loop; does nothing unless a limit is set and a second has passed */
-  check(limit: number, readyPids: number[], now = Date.now()): void {
+  /**
+   * Called from the arbiter's loop with --max-worker-memory as set (unset: nothing to do) and
+   * the live workers; samples those ready and not yet retiring, at most once a second.
+   */
+  check(setting: unknown, live: WorkerRecord[], now = Date.now()): void {
+    if (!setting) return
+    const limit = parseSize(String(setting))
     if (!(limit > 0) || this.busy || now - this.lastAt < MEMORY_SAMPLE_MS) return
     this.lastAt = now
     this.busy = true
-    residentBytes(readyPids)
+    const ready = live.filter((w) => w.state === 'ready' && !w.retiring)
+    residentBytes(ready.map((w) => w.pid))
       .then((samples) => {
         for (const v of this.limitState.judge(limit, samples)) this.recycle(v)
       })

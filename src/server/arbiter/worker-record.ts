@@ -1,7 +1,14 @@
+/**
+ * One worker's record as the arbiter keeps it: created before the fork, changed by the
+ * worker's messages and by its exit, and shown in the snapshot. The changes are functions
+ * that touch only the record and say what the arbiter must do next (log, emit, run its loop),
+ * so they are tested without a process (test/server/arbiter/worker-record.test.ts).
+ */
 import type { ChildProcess } from 'node:child_process'
-import { silentAfterMs, type RequestRef, type WorkerClassName, type WorkerFigures, type WorkerSnapshot, type WorkerState } from '../../shared/protocol.js'
-import type { WorkerStats } from '../worker/ipc.js'
+import { silentAfterMs, type ControlEvent, type LogLevel, type RequestRef, type WorkerClassName, type WorkerFigures, type WorkerSnapshot, type WorkerState } from '../../shared/protocol.js'
+import type { WorkerMessage, WorkerStats } from '../worker/ipc.js'
 import type { ReportedTraits } from '../classes/worker-class.js'
+import { crashLoopExit } from './backoff.js'
 
 /** The arbiter's view of one worker process. */
 export interface WorkerRecord {
@@ -94,6 +101,122 @@ export function forked(w: WorkerRecord, child: ChildProcess): void {
   w.pid = child.pid ?? -1
   w.state = 'booting'
   w.spawnedAt = Date.now()
+}
+
+/** A line for the error log; `pid` only when the worker wrote it (else the master's). */
+export interface LogLine {
+  level: LogLevel
+  message: string
+  pid?: number
+}
+
+/** What the arbiter does after a worker's message changed its record, in this order. */
+export interface MessageFollowup {
+  /** it became ready now: the arbiter's first ready, the reload's next step, balancing */
+  ready: boolean
+  log: LogLine | null
+  events: ControlEvent[]
+  /** a state changed: run the loop now rather than at its pace */
+  tick: boolean
+}
+
+/** A worker's message applied to its record. */
+export function recordMessage(w: WorkerRecord, m: WorkerMessage, now: number): MessageFollowup {
+  const next: MessageFollowup = { ready: false, log: null, events: [], tick: false }
+  switch (m.t) {
+    case 'booted':
+      next.events.push({ type: 'worker.booted', at: now, pid: w.pid, generation: w.generation })
+      break
+    case 'ready': {
+      if (w.state !== 'booting') break
+      w.traits = m.traits ?? null
+      w.state = 'ready'
+      w.readyAt = now
+      w.lastHeartbeat = now
+      const bootMs = now - w.spawnedAt
+      next.log = { level: 'debug', message: `Worker ready (pid: ${w.pid}) in ${bootMs} ms` }
+      next.events.push({ type: 'worker.ready', at: now, pid: w.pid, generation: w.generation, bootMs })
+      return { ...next, ready: true, tick: true }
+    }
+    case 'alive':
+      heard(w, m.nextInMs, now)
+      break
+    case 'hb':
+      heard(w, m.nextInMs, now)
+      w.stats = m.stats
+      w.inFlight = m.inFlight
+      if (m.spans.length || m.droppedSpans) next.events.push({ type: 'spans', at: now, spans: m.spans, dropped: m.droppedSpans })
+      break
+    case 'req':
+      w.lastStarted = m.request
+      if (m.nextInMs !== undefined) w.beatEveryMs = m.nextInMs
+      break
+    case 'retire':
+      if (!retire(w, `max requests reached (${m.requests})`)) break
+      next.log = { level: 'info', message: `Worker ${w.pid} reached max requests (${m.requests}): starting its replacement first` }
+      return { ...next, tick: true }
+    case 'boot-error':
+      w.bootError = m.error
+      next.log = { level: 'error', message: `Worker ${w.pid} failed to boot: ${m.error}` }
+      break
+    case 'log':
+      next.log = { level: m.level, message: m.message, pid: w.pid }
+      break
+    case 'access':
+      next.events.push({ type: 'log', at: now, stream: 'access', level: 'info', pid: w.pid, message: m.line })
+      break
+  }
+  return next
+}
+
+/** A beat: the worker's loop turns; the request it announced since is no longer the suspect. */
+function heard(w: WorkerRecord, nextInMs: number, now: number): void {
+  w.lastHeartbeat = now
+  w.beatEveryMs = nextInMs
+  w.lastStarted = null
+}
+
+/**
+ * Recycle a ready worker, replacement first (--max-requests, --max-worker-memory): it stops
+ * counting as serving, so a new one is spawned, and it drains once that one is ready
+ * (reload.ts). False when it is not ready or already retiring.
+ */
+export function retire(w: WorkerRecord, reason: string): boolean {
+  if (w.retiring || w.state !== 'ready') return false
+  w.retiring = true
+  w.reason = reason
+  return true
+}
+
+type ExitedEvent = Extract<ControlEvent, { type: 'worker.exited' }>
+
+/** What the arbiter does after an exit was recorded. */
+export interface ExitFollowup {
+  /** why it exited, as the log, the event and the snapshot say */
+  reason: string
+  event: ExitedEvent
+  log: LogLine
+  /** it counts toward a crash loop (backoff.ts crashLoopExit); `upMs`: it had been ready that long */
+  crash: { upMs?: number } | null
+}
+
+/** A worker's exit recorded on its record; the caller records an exit only once. */
+export function recordExit(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null, now: number): ExitFollowup {
+  const wasDraining = w.state === 'draining'
+  w.markGone()
+  w.state = 'exited'
+  w.exitCode = code
+  w.exitSignal = signal
+  const reason = w.bootError ? `boot failed: ${w.bootError}` : (w.reason ?? (signal ? `killed by ${signal}` : `exited with code ${code}`))
+  w.reason = reason
+  return {
+    reason,
+    event: { type: 'worker.exited', at: now, pid: w.pid, generation: w.generation, code, signal, reason, expected: w.expectedExit },
+    log: w.expectedExit
+      ? { level: 'info', message: `Worker exiting (pid: ${w.pid}): ${reason}` }
+      : { level: 'warning', message: `Worker (pid: ${w.pid}) exited unexpectedly: ${reason}` },
+    crash: crashLoopExit({ readyAt: w.readyAt, expected: w.expectedExit, wasDraining }, now),
+  }
 }
 
 export function workerSnapshot(w: WorkerRecord): WorkerSnapshot {

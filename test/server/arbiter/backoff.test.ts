@@ -3,7 +3,7 @@
  * (or `errored`) out. Imports src/ and forks nothing.
  */
 import { describe, expect, it } from 'vitest'
-import { BOOT_BACKOFF, BootBackoff, STABLE_AFTER_MS, backoffPolicy, crashLoopExit, nextBootDelay } from '../../../src/server/arbiter/backoff.js'
+import { BOOT_BACKOFF, BootBackoff, STABLE_AFTER_MS, backoffPolicy, bootFailureVerdict, crashLoopExit, nextBootDelay, type BootFailure } from '../../../src/server/arbiter/backoff.js'
 
 describe('nextBootDelay', () => {
   it('doubles the wait with each failure in a row', () => {
@@ -76,5 +76,37 @@ describe('crashLoopExit', () => {
     expect(crashLoopExit({ readyAt: now - 500, expected: false, wasDraining: false }, now)).toEqual({ upMs: 500 })
     expect(crashLoopExit({ readyAt: now - STABLE_AFTER_MS, expected: false, wasDraining: false }, now)).toBeNull()
     expect(crashLoopExit({ readyAt: now - 500, expected: true, wasDraining: false }, now)).toBeNull()
+  })
+})
+
+describe('bootFailureVerdict', () => {
+  const failure = (f: Partial<BootFailure>): BootFailure => ({
+    failures: 1, ofReloadingGeneration: false, everReady: true, exitCode: 1, startPending: false, reason: 'exited with code 1', policy: BOOT_BACKOFF, ...f,
+  })
+
+  it("rolls a reload back when the reload's own generation fails, whatever the count", () => {
+    expect(bootFailureVerdict(failure({ ofReloadingGeneration: true, failures: 9 }))).toEqual({ do: 'roll back' })
+  })
+
+  it('fails the start at once when the first generation cannot load the app (exit 4) or switch user (exit 3)', () => {
+    const first = { everReady: false, startPending: true, reason: 'boot failed: no such module' }
+    expect(bootFailureVerdict(failure({ ...first, exitCode: 4 }))).toEqual({ do: 'fail start', message: 'boot failed: no such module' })
+    expect(bootFailureVerdict(failure({ ...first, exitCode: 3 }))).toEqual({ do: 'fail start', message: 'boot failed: no such module' })
+    // another exit code, or a server that has served before, waits and tries again
+    expect(bootFailureVerdict(failure({ ...first, exitCode: 1 })).do).toBe('wait')
+    expect(bootFailureVerdict(failure({ ...first, exitCode: 4, everReady: true })).do).toBe('wait')
+  })
+
+  it('waits, doubling, and says why; a death soon after ready is named as a crash', () => {
+    expect(bootFailureVerdict(failure({ failures: 2 }))).toEqual({ do: 'wait', ms: 400, message: 'Worker boot failure 2/5 in a row; next spawn in 400 ms' })
+    expect(bootFailureVerdict(failure({ failures: 1, upMs: 700 }))).toEqual({ do: 'wait', ms: 200, message: 'Worker died 0.7 s after it was ready, counted as a crash 1/5 in a row; next spawn in 200 ms' })
+  })
+
+  it('is errored at the policy\'s limit, with the count and the last reason', () => {
+    expect(bootFailureVerdict(failure({ failures: 5, reason: 'killed by SIGSEGV' }))).toEqual({
+      do: 'errored',
+      message: 'workers keep failing (5 times in a row), no more respawns until a reload: killed by SIGSEGV',
+    })
+    expect(bootFailureVerdict(failure({ failures: 3, policy: { ...BOOT_BACKOFF, maxFailures: 3 } })).do).toBe('errored')
   })
 })
