@@ -16,24 +16,22 @@
  * `ready` is what allows one replaceable worker (old generation, or retiring after
  * max-requests) to drain: capacity never dips during a reload or a recycle.
  *
- * This file keeps the state, the loop, spawning, worker messages and exits, and the API;
- * each other concept has a file of its own beside it (docs/architecture.md lists them):
- * what a message or an exit changes on a worker's record is worker-record.ts, the table of
- * records worker-table.ts, the verdict on a boot failure backoff.ts; this file applies them.
+ * This file keeps the state, the loop, spawning, worker messages and exits, and the API; each
+ * other concept has a file of its own beside it (docs/architecture.md lists them).
  */
 import { EventEmitter } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { ArbiterApi, ArbiterOptions, ReexecOutcome, ReloadOutcome } from './api.js'
 import { bindAll, bindSpecs, listenerUrl, type BoundListener } from './binds.js'
 import { drain, forkWorker, sendTo, stopWorkers } from './worker-process.js'
-import { runBoundedHook, runHook } from './hooks.js'
+import { ServerHooks } from './hooks.js'
 import { Reexec } from './reexec.js'
 import { Pidfile } from './pidfile.js'
 import { LiveConfig } from './live-config.js'
-import { createWorkerRecord, forked, recordExit, recordMessage, retire, type WorkerRecord } from './worker-record.js'
+import { createWorkerRecord, forked, recordExit, recordMessage, type WorkerRecord } from './worker-record.js'
 import { WorkerTable } from './worker-table.js'
 import { RateWindow } from './rates.js'
-import { Balancer, balanceFigures } from './balance.js'
+import { Balancer } from './balance.js'
 import { BootBackoff, backoffPolicy, bootFailureVerdict } from './backoff.js'
 import { Watchdog } from './watchdog.js'
 import { nextTickMs } from './loop.js'
@@ -50,28 +48,24 @@ import type { ResolvedConfig } from '../config/resolve.js'
 import type { WorkerMessage } from '../worker/ipc.js'
 import { tlsEnabled } from '../http/tls.js'
 import { checkWorkerCount } from '../config/limits.js'
-import {
-  type ArbiterSnapshot,
-  type ArbiterState,
-  type ControlEvent,
-  type SettingInfo,
-  type StopMode,
-  type WorkerClassInput,
-  type WorkerClassName,
-} from '../../shared/protocol.js'
+import type { ArbiterSnapshot, ArbiterState, ControlEvent, SettingInfo, StopMode, WorkerClassInput } from '../../shared/protocol.js'
 
 export type { ArbiterOptions } from './api.js'
+
+const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url))
+const BINDER_ENTRY = fileURLToPath(new URL('./binder-child.js', import.meta.url))
 
 export class Arbiter implements ArbiterApi {
   private readonly liveConfig: LiveConfig
   readonly log: ErrorLog
+  private readonly hooks: ServerHooks
   private readonly events = new EventEmitter()
   private readonly workers = new WorkerTable()
   private listeners: BoundListener[] = []
   private state: ArbiterState = 'starting'
   private readonly target: WorkerTarget
   private startedAt = Date.now()
-  private tickTimer: NodeJS.Timeout | null = null
+  private tickTimer: NodeJS.Timeout | undefined
   private readonly backoff = new BootBackoff()
   private readonly watchdog: Watchdog
   private lastError: string | null = null
@@ -80,39 +74,36 @@ export class Arbiter implements ArbiterApi {
   private stopping: Promise<void> | null = null
   private readonly rates = new RateWindow()
   private readonly balancer = new Balancer()
-  /** the snapshot's counters the worker table does not keep */
-  private readonly counters = { reloads: 0, workersKilled: 0, timeouts: 0 }
-  private readonly workerEntry: string
-  private readonly binderEntry: string
+  /** reloads begun (the snapshot's `reloads`) */
+  private reloadCount = 0
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | null = null
   private readonly pidfile: Pidfile
   private readonly usr2: Reexec
   /** --user/--group: who the workers become (resolved at start: an unknown user fails it) */
   private identity: WorkerIdentity | null = null
-  private readonly memory = new MemoryWatch((v) => this.retire(v.pid, v.reason))
+  /** --max-worker-memory retired a worker (replacement first): the loop spawns its replacement now */
+  private readonly memory = new MemoryWatch((line) => {
+    this.log.warning(line)
+    this.tick()
+  })
 
   constructor(config: ResolvedConfig, private readonly options: ArbiterOptions = {}) {
     this.liveConfig = new LiveConfig(config, (event) => this.emit(event))
-    this.target = new WorkerTarget(Number(config.settings.workers), (count, old) => this.hook('nworkers_changed', this, count, old))
+    this.target = new WorkerTarget(Number(config.settings.workers), (count, old) => this.hooks.run('nworkers_changed', this, count, old))
     this.log = options.log ?? new ErrorLog(config.settings.errorlog as string, config.settings.loglevel as never, config.settings.log_format === 'json' ? 'json' : 'text')
+    this.hooks = new ServerHooks(() => this.config, this.log)
     this.log.onLine((level, message, pid) => this.emit({ type: 'log', at: Date.now(), stream: 'error', level, pid, message }))
-    this.watchdog = new Watchdog(
-      {
-        log: this.log,
-        live: () => this.live(),
-        limits: () => ({ timeoutMs: Number(this.config.settings.timeout) * 1000, bootMs: Number(this.config.settings.boot_timeout) * 1000 }),
-        vanished: (w) => this.onWorkerExit(w, null, null),
-        timedOut: (event) => {
-          this.counters.timeouts++
-          this.emit(event)
-        },
-      },
-      this.backoff,
-    )
+    this.watchdog = new Watchdog({
+      log: this.log,
+      live: () => this.workers.live(),
+      limits: () => ({ timeoutMs: Number(this.config.settings.timeout) * 1000, bootMs: Number(this.config.settings.boot_timeout) * 1000 }),
+      vanished: (w) => this.onWorkerExit(w, null, null),
+      timedOut: (event) => this.emit(event),
+    }, this.backoff)
     this.reloads = new RollingReload({
       log: this.log,
       emit: (event) => this.emit(event),
-      live: () => this.live(),
+      live: () => this.workers.live(),
       target: () => this.target.count,
       state: () => this.state,
       setState: (state) => this.setState(state),
@@ -121,9 +112,7 @@ export class Arbiter implements ArbiterApi {
         this.target.held = true
         this.lastError = message
       },
-      succeeded: () => {
-        this.lastError = null
-      },
+      succeeded: () => void (this.lastError = null),
     }, options.firstGeneration)
     this.pidfile = new Pidfile(() => (this.config.settings.pidfile ? String(this.config.settings.pidfile) : null), this.log)
     this.usr2 = new Reexec({
@@ -139,8 +128,6 @@ export class Arbiter implements ArbiterApi {
       readyWithinMs: () => Number(this.config.settings.timeout) * 1000 + 5000,
       onEvent: (listener) => this.onEvent(listener),
     })
-    this.workerEntry = options.workerEntry ?? fileURLToPath(new URL('../worker/main.js', import.meta.url))
-    this.binderEntry = options.binderEntry ?? fileURLToPath(new URL('./binder-child.js', import.meta.url))
   }
 
   // ------------------------------------------------------------ public API
@@ -165,34 +152,25 @@ export class Arbiter implements ArbiterApi {
 
   /** Bind, spawn the first generation, resolve once one worker is ready. */
   async start(): Promise<void> {
-    await this.awaitHook('on_starting', 'boot')
+    await this.hooks.wait('on_starting', this)
     this.identity = workerIdentity(this.config.settings)
     handToWorkers(this.config.settings.accesslog as string | null, this.identity)
-    this.listeners = await bindAll(bindSpecs(this.config.settings, this.options.inherited, this.log), this.binderEntry, this.options.execArgv)
+    this.listeners = await bindAll(bindSpecs(this.config.settings, this.options.inherited, this.log), this.options.binderEntry ?? BINDER_ENTRY, this.options.execArgv)
     for (const l of this.listeners) this.log.info(`Listening at: ${listenerUrl(l, tlsEnabled(this.config.settings))} (${process.pid})`)
-    this.log.info(`Using worker: ${this.workerClass()}`)
+    this.log.info(`Using worker: ${this.liveConfig.workerClass}`)
     this.pidfile.write()
     this.setState('running')
     const ready = new Promise<void>((resolve, reject) => (this.firstReady = { resolve, reject }))
     this.tick()
     await ready
-    await this.awaitHook('when_ready', 'boot')
+    await this.hooks.wait('when_ready', this)
   }
 
   snapshot(): ArbiterSnapshot {
     return arbiterSnapshot({
-      config: this.config,
-      state: this.state,
-      startedAt: this.startedAt,
-      targetWorkers: this.target.count,
-      generation: this.reloads.generation,
-      listeners: this.listeners,
-      counters: { ...this.counters, ...this.workers.counters() },
-      workers: this.workers.all(),
-      rates: this.rates.summary(),
-      lastError: this.lastError,
-      reload: this.reloads.progress(),
-      upgrade: this.usr2.state(),
+      config: this.config, state: this.state, startedAt: this.startedAt, listeners: this.listeners, lastError: this.lastError,
+      targetWorkers: this.target.count, generation: this.reloads.generation, reload: this.reloads.progress(), upgrade: this.usr2.state(),
+      counters: { reloads: this.reloadCount, timeouts: this.watchdog.timeouts, ...this.workers.counters() }, workers: this.workers.all(), rates: this.rates.summary(),
     })
   }
 
@@ -203,20 +181,22 @@ export class Arbiter implements ArbiterApi {
 
   async reload(reason = 'HUP'): Promise<ReloadOutcome> {
     if (this.stopping) throw new PaddockError('PADDOCK_ERR_STATE', 'the server is stopping')
-    if (this.reloads.active) {
-      // A second HUP during a reload restarts it against the newest configuration.
-      this.reloads.finish({ ok: false, generation: this.reloads.generation, error: 'superseded by a newer reload' }, false)
-    }
+    // A second HUP during a reload restarts it against the newest configuration.
+    if (this.reloads.active) this.reloads.finish({ ok: false, generation: this.reloads.generation, error: 'superseded by a newer reload' }, false)
     if (reason === 'HUP') this.log.info('Handling signal: hup')
     try {
       const fresh = await this.liveConfig.reread()
-      if (fresh) this.applyConfig(fresh)
+      if (fresh) {
+        this.liveConfig.replace(fresh)
+        this.target.reset(Number(fresh.settings.workers))
+        this.log.setLevel(fresh.settings.loglevel as never)
+      }
     } catch (err) {
       const message = `reload aborted, configuration is invalid: ${describeError(err)}`
       this.log.error(message)
       return { ok: false, generation: this.reloads.generation, error: message }
     }
-    this.hook('on_reload', this)
+    this.hooks.run('on_reload', this)
     return this.rollingReplace(reason)
   }
 
@@ -257,33 +237,23 @@ export class Arbiter implements ArbiterApi {
   }
 
   killWorker(pid: number, signal = 'SIGTERM'): void {
-    const w = this.workers.get(pid)
-    if (!w || w.state === 'exited') throw new PaddockError('PADDOCK_ERR_NO_SUCH_WORKER', `no live worker with pid ${pid}`)
-    try {
-      process.kill(pid, signal as NodeJS.Signals)
-    } catch (err) {
-      throw new PaddockError('PADDOCK_ERR_INVALID_VALUE', `cannot send ${signal} to ${pid}: ${describeError(err)}`)
-    }
-    this.counters.workersKilled++
+    this.workers.kill(pid, signal)
   }
 
   reopenLogs(): void {
     this.log.reopen(this.config.settings.errorlog as string)
     handToWorkers(this.config.settings.accesslog as string | null, this.identity)
-    for (const w of this.live()) sendTo(w, { t: 'reopen-logs' })
+    for (const w of this.workers.live()) sendTo(w, { t: 'reopen-logs' })
     this.log.info('Reopened log files')
   }
 
   async stopWorkers(): Promise<void> {
     this.target.stopAll()
-    const gone = this.live().map((w) => this.drain(w, 'WINCH: stop all workers'))
-    await Promise.all(gone)
+    await Promise.all(this.workers.live().map((w) => this.drain(w, 'WINCH: stop all workers')))
   }
 
   stop(mode: StopMode = 'graceful'): Promise<void> {
-    if (this.stopping) return this.stopping
-    this.stopping = this.doStop(mode)
-    return this.stopping
+    return (this.stopping ??= this.doStop(mode))
   }
 
   settings(): SettingInfo[] {
@@ -308,14 +278,10 @@ export class Arbiter implements ArbiterApi {
   }
 
   workerPids(): number[] {
-    return this.live().map((w) => w.pid)
+    return this.workers.live().map((w) => w.pid)
   }
 
   // ------------------------------------------------------------ internals
-
-  private workerClass(): WorkerClassName {
-    return this.config.settings.worker_class as WorkerClassName
-  }
 
   private emit(event: ControlEvent): void {
     this.events.emit('event', event)
@@ -327,73 +293,33 @@ export class Arbiter implements ArbiterApi {
     this.emit({ type: 'arbiter.state', at: Date.now(), state, error })
   }
 
-  private hook(name: string, ...args: unknown[]): void {
-    runHook(this.config.hooks, this.log, name, args)
-  }
-
-  /** the hooks the master waits for: on the way in within --boot-timeout, on the way out within --graceful-timeout */
-  private awaitHook(name: 'on_starting' | 'when_ready' | 'on_exit', way: 'boot' | 'graceful'): Promise<void> {
-    const bound = way === 'boot'
-      ? { ms: Number(this.config.settings.boot_timeout) * 1000, setting: '--boot-timeout' }
-      : { ms: this.graceMs(), setting: '--graceful-timeout' }
-    return runBoundedHook(this.config.hooks, this.log, name, [this], bound)
-  }
-
-  private applyConfig(fresh: ResolvedConfig): void {
-    this.liveConfig.replace(fresh)
-    this.target.reset(Number(fresh.settings.workers))
-    this.log.setLevel(fresh.settings.loglevel as never)
-  }
-
-  private live(): WorkerRecord[] {
-    return this.workers.live()
-  }
-
   /** A reload afresh: the crash-loop count, a held spawn and an errored state end with it. */
   private rollingReplace(reason: string): Promise<ReloadOutcome> {
-    this.counters.reloads++
+    this.reloadCount++
     this.backoff.reset()
     if (this.state === 'errored') this.lastError = null
     this.target.held = false
-    const done = this.reloads.begin(reason, this.workerClass())
+    const done = this.reloads.begin(reason, this.liveConfig.workerClass)
     this.tick()
     return done
   }
 
   private tick(): void {
-    if (this.tickTimer) clearTimeout(this.tickTimer)
-    this.tickTimer = null
+    clearTimeout(this.tickTimer)
     if (this.state === 'stopped') return
     try {
       this.watchdog.check()
-      if (!this.stopping) this.memory.check(this.config.settings.max_worker_memory, this.live())
+      if (!this.stopping) this.memory.check(this.config.settings.max_worker_memory, this.workers.live())
       this.reconcile()
       this.reloads.check()
-      this.balance()
+      if (!this.reloads.active && !this.stopping) this.balancer.shedFrom(this.workers.live(), Date.now(), (w, count) => sendTo(w, { t: 'shed', count }))
     } catch (err) {
       this.log.error(`arbiter loop: ${(err as Error).stack ?? err}`)
     }
-    this.tickTimer = setTimeout(() => this.tick(), this.tickPeriod())
-  }
-
-  private tickPeriod(): number {
     const busy = this.stopping !== null || this.reloads.active || this.backoff.failures > 0 || this.serving().length !== this.target.count
-    const next = nextTickMs({ busy, workers: this.live(), timeoutMs: Number(this.config.settings.timeout) * 1000, now: Date.now() })
-    // --max-worker-memory samples RSS from the loop (memory.ts wants two samples a second apart)
-    return this.config.settings.max_worker_memory ? Math.min(next, 1000) : next
-  }
-
-  private balance(): void {
-    if (this.reloads.active || this.stopping) return
-    const now = Date.now()
-    // a worker that just became ready has no heartbeat yet: it holds no connections
-    const ready = this.live().filter((w) => w.state === 'ready')
-    const figures = ready.map((w) => balanceFigures(w, w.traits?.shedsConnections ?? false))
-    for (const { pid, count } of this.balancer.round(figures, now)) {
-      const w = this.workers.get(pid)!
-      w.shed = { at: now }
-      sendTo(w, { t: 'shed', count })
-    }
+    const memoryWatched = Boolean(this.config.settings.max_worker_memory)
+    const next = nextTickMs({ busy, workers: this.workers.live(), timeoutMs: Number(this.config.settings.timeout) * 1000, memoryWatched, now: Date.now() })
+    this.tickTimer = setTimeout(() => this.tick(), next)
   }
 
   private serving(): WorkerRecord[] {
@@ -414,9 +340,7 @@ export class Arbiter implements ArbiterApi {
       // one per tick, so a crash loop cannot spin.
       if (this.backoff.failures === 0 && serving.length + 1 < target) this.spawnNext()
     } else if (serving.length > target) {
-      const candidates = serving.filter((w) => w.state === 'ready' || w.state === 'booting' || w.state === 'spawning')
-      const extra = surplus(candidates, serving.length - target)
-      for (const w of extra) void this.drain(w, 'TTOU: fewer workers')
+      for (const w of surplus(serving, serving.length - target)) void this.drain(w, 'TTOU: fewer workers')
     }
   }
 
@@ -436,10 +360,10 @@ export class Arbiter implements ArbiterApi {
 
   private spawn(): WorkerRecord {
     const generation = this.reloads.generation
-    const workerClass = this.workerClass()
+    const workerClass = this.liveConfig.workerClass
     const w = createWorkerRecord({ id: this.workers.nextId(), generation, workerClass, slot: freeSlot(this.serving()) })
-    this.hook('pre_fork', this, w)
-    const child = forkWorker(this.workerEntry, w, this.config, this.listeners, this.options.execArgv ?? [], this.identity)
+    this.hooks.run('pre_fork', this, w)
+    const child = forkWorker(this.options.workerEntry ?? WORKER_ENTRY, w, this.config, this.listeners, this.options.execArgv ?? [], this.identity)
     forked(w, child)
     this.workers.add(w)
     this.emit({ type: 'worker.spawned', at: Date.now(), pid: w.pid, generation: w.generation, workerClass })
@@ -469,14 +393,6 @@ export class Arbiter implements ArbiterApi {
     if (next.tick) this.tick()
   }
 
-  /** --max-worker-memory's verdict (memory.ts): replacement first, as --max-requests */
-  private retire(pid: number, reason: string): void {
-    const w = this.workers.get(pid)
-    if (!w || !retire(w, reason)) return
-    this.log.warning(`Worker ${pid} ${reason}: starting its replacement first`)
-    this.tick()
-  }
-
   private drain(w: WorkerRecord, reason: string): Promise<void> {
     return drain(w, reason, this.graceMs(), (event) => this.emit(event))
   }
@@ -493,23 +409,16 @@ export class Arbiter implements ArbiterApi {
     this.workers.exited(w)
     this.emit(exit.event)
     this.log.log(exit.log.level, exit.log.message)
-    this.hook('child_exit', this, w)
+    this.hooks.run('child_exit', this, w)
     if (exit.crash) this.onBootFailure(w, exit.reason, code, exit.crash.upMs)
     this.tick()
   }
 
   /** Applies backoff.ts's verdict on a failure to boot, or a death soon after ready (`upMs`). */
   private onBootFailure(w: WorkerRecord, reason: string, code: number | null, upMs?: number): void {
-    const verdict = bootFailureVerdict({
-      failures: this.backoff.failed(),
-      ofReloadingGeneration: this.reloads.active && w.generation === this.reloads.generation,
-      everReady: this.everReady,
-      exitCode: code,
-      startPending: this.firstReady !== null,
-      upMs,
-      reason,
-      policy: backoffPolicy(this.config.settings),
-    })
+    const ofReloadingGeneration = this.reloads.active && w.generation === this.reloads.generation
+    const failure = { failures: this.backoff.failed(), ofReloadingGeneration, everReady: this.everReady, startPending: this.firstReady !== null }
+    const verdict = bootFailureVerdict({ ...failure, exitCode: code, upMs, reason, policy: backoffPolicy(this.config.settings) })
     if (verdict.do === 'roll back') return this.reloads.rollBack(reason)
     if (verdict.do === 'wait') {
       this.backoff.waitUntil(Date.now() + verdict.ms)
@@ -526,13 +435,13 @@ export class Arbiter implements ArbiterApi {
     this.setState('stopping')
     if (this.reloads.active) this.reloads.finish({ ok: false, generation: this.reloads.generation, error: 'server stopping' })
     this.usr2.warnIfAlone()
-    await stopWorkers(() => this.live(), mode, this.graceMs(), (event) => this.emit(event))
+    await stopWorkers(() => this.workers.live(), mode, this.graceMs(), (event) => this.emit(event))
     for (const l of this.listeners) l.server.close()
-    if (this.tickTimer) clearTimeout(this.tickTimer)
+    clearTimeout(this.tickTimer)
     this.pidfile.remove()
     this.usr2.release()
     this.setState('stopped')
     this.log.info('Shutting down: Master')
-    await this.awaitHook('on_exit', 'graceful')
+    await this.hooks.wait('on_exit', this)
   }
 }

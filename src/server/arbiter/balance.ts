@@ -124,4 +124,19 @@ export class Balancer {
     this.lastRoundAt = now
     return plan
   }
+
+  /**
+   * A round over the arbiter's live workers, if one is due: the ready ones take part (one
+   * just ready has no heartbeat yet: it holds no connections); each asked to shed is marked
+   * (`shed.at`, see SHED_PATIENCE_MS) and `ask` sends it the count.
+   */
+  shedFrom(live: WorkerRecord[], now: number, ask: (w: WorkerRecord, count: number) => void): void {
+    const ready = new Map(live.filter((w) => w.state === 'ready').map((w) => [w.pid, w]))
+    const figures = [...ready.values()].map((w) => balanceFigures(w, w.traits?.shedsConnections ?? false))
+    for (const { pid, count } of this.round(figures, now)) {
+      const w = ready.get(pid)!
+      w.shed = { at: now }
+      ask(w, count)
+    }
+  }
 }

@@ -24,3 +24,24 @@ export function runHook(hooks: ResolvedConfig['hooks'], log: ErrorLog, name: str
 export function runBoundedHook(hooks: ResolvedConfig['hooks'], log: ErrorLog, name: string, args: unknown[], bound: Bound): Promise<void> {
   return runBounded(`hook ${name}`, hooks[name as keyof ResolvedConfig['hooks']], args, bound, (level, message) => log.log(level, message))
 }
+
+/** The master's hooks, from the configuration as it is now (a reload may bring new ones). */
+export class ServerHooks {
+  constructor(
+    private readonly config: () => ResolvedConfig,
+    private readonly log: ErrorLog,
+  ) {}
+
+  run(name: string, ...args: unknown[]): void {
+    runHook(this.config().hooks, this.log, name, args)
+  }
+
+  /** The hooks the master waits for: on the way in within --boot-timeout, on_exit within --graceful-timeout. */
+  wait(name: 'on_starting' | 'when_ready' | 'on_exit', server: unknown): Promise<void> {
+    const s = this.config().settings
+    const bound = name === 'on_exit'
+      ? { ms: Number(s.graceful_timeout) * 1000, setting: '--graceful-timeout' }
+      : { ms: Number(s.boot_timeout) * 1000, setting: '--boot-timeout' }
+    return runBoundedHook(this.config().hooks, this.log, name, [server], bound)
+  }
+}

@@ -5,7 +5,7 @@
  * reported as one `config.changed` event. What a change sets in motion (a rolling reload,
  * a new worker count, a log level) is the arbiter's business.
  */
-import type { ControlEvent, SettingInfo, WorkerClassInput } from '../../shared/protocol.js'
+import type { ControlEvent, SettingInfo, WorkerClassInput, WorkerClassName } from '../../shared/protocol.js'
 import { normalize, resolveConfig, settingInfos, type ResolvedConfig } from '../config/resolve.js'
 import type { SettingSpec } from '../config/settings.js'
 import { coerceSetting, specFor } from '../config/validate.js'
@@ -21,6 +21,11 @@ export class LiveConfig {
 
   get settings(): Record<string, unknown> {
     return this.config.settings
+  }
+
+  /** the class the next workers run */
+  get workerClass(): WorkerClassName {
+    return this.config.settings.worker_class as WorkerClassName
   }
 
   /** Every setting with its value and where it came from. */

@@ -9,7 +9,7 @@
  */
 import { formatSize, parseSize } from '../platform/size.js'
 import { residentBytes } from '../platform/process-figures.js'
-import type { WorkerRecord } from './worker-record.js'
+import { retire, type WorkerRecord } from './worker-record.js'
 
 export const MEMORY_SAMPLE_MS = 1000
 /** samples in a row above the limit before the worker is recycled */
@@ -41,13 +41,14 @@ export class MemoryLimit {
   }
 }
 
-/** The arbiter's side: sample the ready workers now and then, report who must be recycled. */
+/** The arbiter's side: sample the ready workers now and then, retire those over the limit. */
 export class MemoryWatch {
   private readonly limitState = new MemoryLimit()
   private lastAt = 0
   private busy = false
 
-  constructor(private readonly recycle: (verdict: MemoryVerdict) => void) {}
+  /** `retired`: a worker was marked retiring, with the line for the log */
+  constructor(private readonly retired: (logLine: string) => void) {}
 
   /**
    * Called from the arbiter's loop with --max-worker-memory as set (unset: nothing to do) and
@@ -59,10 +60,13 @@ export class MemoryWatch {
     if (!(limit > 0) || this.busy || now - this.lastAt < MEMORY_SAMPLE_MS) return
     this.lastAt = now
     this.busy = true
-    const ready = live.filter((w) => w.state === 'ready' && !w.retiring)
-    residentBytes(ready.map((w) => w.pid))
+    const ready = new Map(live.filter((w) => w.state === 'ready' && !w.retiring).map((w) => [w.pid, w]))
+    residentBytes([...ready.keys()])
       .then((samples) => {
-        for (const v of this.limitState.judge(limit, samples)) this.recycle(v)
+        for (const v of this.limitState.judge(limit, samples)) {
+          // it may have drained or exited while it was sampled: retire() takes only a ready one
+          if (retire(ready.get(v.pid)!, v.reason)) this.retired(`Worker ${v.pid} ${v.reason}: starting its replacement first`)
+        }
       })
       .catch(() => {})
       .finally(() => (this.busy = false))

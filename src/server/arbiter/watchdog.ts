@@ -23,11 +23,14 @@ export interface WatchdogHost {
   limits(): { timeoutMs: number; bootMs: number }
   /** A listed worker no longer exists: record its exit so that it is replaced. */
   vanished(w: WorkerRecord): void
-  /** A silent worker is being aborted: count it and tell the control stream. */
+  /** A silent worker is being aborted: tell the control stream. */
   timedOut(event: TimeoutEvent): void
 }
 
 export class Watchdog {
+  /** workers aborted for silence (the snapshot's `timeouts`) */
+  timeouts = 0
+
   constructor(
     private readonly host: WatchdogHost,
     private readonly backoff: BootBackoff,
@@ -79,6 +82,7 @@ export class Watchdog {
         const what = request ? `while running ${request.method} ${request.url} for ${((now - request.startedAt) / 1000).toFixed(1)} s` : 'with no request in flight'
         w.reason = `WORKER TIMEOUT: silent for ${(silentMs / 1000).toFixed(1)} s ${what}`
         this.host.log.critical(`WORKER TIMEOUT (pid:${w.pid}) silent for ${(silentMs / 1000).toFixed(1)} s ${what}`)
+        this.timeouts++
         this.host.timedOut({ type: 'worker.timeout', at: now, pid: w.pid, generation: w.generation, silentMs, request })
         w.abortedAt = now
         w.expectedExit = true

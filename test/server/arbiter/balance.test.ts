@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { Balancer, hasRoom, planBalance, type BalanceFigures } from '../../../src/server/arbiter/balance.js'
 import type { WorkerStats } from '../../../src/server/worker/ipc.js'
+import { createWorkerRecord, type WorkerRecord } from '../../../src/server/arbiter/worker-record.js'
 
 const NOW = 100_000
 
@@ -103,5 +104,22 @@ describe('Balancer', () => {
     expect(b.round(stale, NOW + 10)).toEqual([])
     const fresh = [worker(1, 20, { reportedAt: NOW + 200 }), worker(2, 0, { reportedAt: NOW + 200 })]
     expect(b.round(fresh, NOW + 250)).toEqual([{ pid: 1, count: 10 }])
+  })
+
+  it("over the arbiter's records: only ready workers whose class sheds take part, and each one asked is marked", () => {
+    const record = (pid: number, connections: number, more: Partial<WorkerRecord> = {}): WorkerRecord =>
+      Object.assign(createWorkerRecord({ id: pid, generation: 1, workerClass: 'async', slot: pid }), {
+        pid, state: 'ready', lastHeartbeat: NOW - 100, stats: stats({ connections }), traits: { shedsConnections: true, connectionCap: 1000 }, ...more,
+      })
+    const crowdedAsync = record(1, 20)
+    const idleAsync = record(2, 0)
+    // a draining worker and a sync worker (its class sheds nothing) are no part of the round
+    const draining = record(3, 40, { state: 'draining' })
+    const sync = record(4, 0, { traits: { shedsConnections: false, connectionCap: 1 } })
+    const asked: [number, number][] = []
+    new Balancer().shedFrom([crowdedAsync, idleAsync, draining, sync], NOW, (w, count) => asked.push([w.pid, count]))
+    expect(asked).toEqual([[1, 10]])
+    expect(crowdedAsync.shed).toEqual({ at: NOW })
+    expect(idleAsync.shed).toBeUndefined()
   })
 })
