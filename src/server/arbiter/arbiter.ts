@@ -12,7 +12,7 @@
  *
  * Reconcile (every tick and after every event): workers of the current generation that
  * are alive, not draining and not retiring are "serving"; fewer than the target -> spawn
- * (with back-off after boot failures); more -> drain the oldest. A new worker reaching
+ * (with back-off after boot failures); more -> drain the highest slots. A new worker reaching
  * `ready` is what allows one replaceable worker (old generation, or retiring after
  * max-requests) to drain: capacity never dips during a reload or a recycle.
  *
