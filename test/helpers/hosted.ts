@@ -23,21 +23,24 @@ export interface Hosted {
   stop(): Promise<void>
 }
 
-/** `args`: paddock's command line; the bind (127.0.0.1:0) and --no-control-socket are added. */
-export async function startHosted(args: string[]): Promise<Hosted> {
+/**
+ * `args`: paddock's command line; the bind (127.0.0.1:0) and --no-control-socket are added.
+ * `control`: the ControlServer's options (its snapshot rate, ...).
+ */
+export async function startHosted(args: string[], control: ConstructorParameters<typeof ControlServer>[1] = {}): Promise<Hosted> {
   const host = new Host(await resolveConfig(['-b', '127.0.0.1:0', '--no-control-socket', ...args]))
   const events: ControlEvent[] = []
   host.onEvent((e) => events.push(e))
   await host.start()
-  const control = new ControlServer(host)
+  const server = new ControlServer(host, control)
   return {
     host,
-    control,
+    control: server,
     events,
-    run: (command) => control.execute(command),
+    run: (command) => server.execute(command),
     port: () => host.snapshot().listeners[0]!.port!,
     async stop() {
-      control.close()
+      server.close()
       await Promise.race([host.stop('quick'), sleep(5000)])
       for (const pid of host.workerPids()) {
         try {

@@ -6,36 +6,24 @@
  */
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Host } from '../../../dist/server/host/host.js'
-import { resolveConfig } from '../../../dist/server/config/resolve.js'
-import type { ControlEvent, RequestSpan } from '../../../src/shared/protocol.js'
+import type { RequestSpan } from '../../../src/shared/protocol.js'
+import { startHosted, type Hosted } from '../../helpers/hosted.js'
 import { DEMO, get, sleep } from '../../helpers/proc.js'
 
-let host: InstanceType<typeof Host>
-const spans: RequestSpan[] = []
+let hosted: Hosted
+const spans = (): RequestSpan[] => hosted.events.flatMap((e) => (e.type === 'spans' ? e.spans : []))
 
 describe('request spans', () => {
   beforeAll(async () => {
-    host = new Host(await resolveConfig(['-b', '127.0.0.1:0', '-w', '1', '-k', 'gthread', '--threads', '1', '--no-control-socket', DEMO]))
-    host.onEvent((e: ControlEvent) => {
-      if (e.type === 'spans') spans.push(...e.spans)
-    })
-    await host.start()
+    hosted = await startHosted(['-w', '1', '-k', 'gthread', '--threads', '1', DEMO])
   })
-  afterAll(async () => {
-    await Promise.race([host?.stop('quick'), sleep(5000)])
-    for (const pid of host?.workerPids() ?? []) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {}
-    }
-  })
+  afterAll(() => hosted?.stop())
 
-  const port = () => host.snapshot().listeners[0]!.port!
+  const port = () => hosted.port()
   const waited = (s: RequestSpan) => s.start - (s.acceptedAt ?? s.start)
   const find = async (path: string) => {
     for (let i = 0; i < 40; i++) {
-      const s = spans.find((x) => x.path === path)
+      const s = spans().find((x) => x.path === path)
       if (s) return s
       await sleep(100)
     }

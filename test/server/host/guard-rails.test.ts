@@ -4,16 +4,14 @@
  * a start (runtime changes, the generation count).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Host } from '../../../dist/server/host/host.js'
-import { ControlServer } from '../../../dist/server/control/control-server.js'
-import { resolveConfig } from '../../../dist/server/config/resolve.js'
-import type { CommandResult, ControlCommand, ControlEvent } from '../../../src/shared/protocol.js'
+import type { ControlEvent } from '../../../src/shared/protocol.js'
+import { startHosted, type Hosted } from '../../helpers/hosted.js'
 import { join } from 'node:path'
 import { DEMO, FIXTURES, runCli, sleep } from '../../helpers/proc.js'
 
-let host: InstanceType<typeof Host>
-let control: InstanceType<typeof ControlServer>
-const run = (command: ControlCommand): Promise<CommandResult> => control.execute(command)
+let hosted: Hosted
+let host: Hosted['host']
+const run: Hosted['run'] = (command) => hosted.run(command)
 const setting = (name: string) => host.settings().find((s) => s.name === name)!
 
 async function until(check: () => boolean, ms = 20_000): Promise<void> {
@@ -26,19 +24,10 @@ async function until(check: () => boolean, ms = 20_000): Promise<void> {
 
 describe('guard rails on a hosted server', () => {
   beforeAll(async () => {
-    host = new Host(await resolveConfig(['-b', '127.0.0.1:0', '-w', '1', '--max-workers', '3', '--no-control-socket', DEMO]))
-    await host.start()
-    control = new ControlServer(host, { rateHz: 10 })
+    hosted = await startHosted(['-w', '1', '--max-workers', '3', DEMO], { rateHz: 10 })
+    host = hosted.host
   })
-  afterAll(async () => {
-    control?.close()
-    await Promise.race([host?.stop('quick'), sleep(5000)])
-    for (const pid of host?.workerPids() ?? []) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {}
-    }
-  })
+  afterAll(() => hosted?.stop())
 
   it('scale and add beyond max_workers are refused with the reason, and nothing is spawned', async () => {
     const scale = await run({ cmd: 'workers.scale', count: 500 })
