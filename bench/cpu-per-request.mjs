@@ -32,13 +32,32 @@ const subjects = [
   paddock('async'),
   ...(base ? [paddock('sync', [], base, ' @base'), paddock('gthread', ['--threads', '4'], base, ' @base'), paddock('async', [], base, ' @base')] : []),
   { name: 'node cluster rr', cmd: (port) => [process.execPath, [join(root, 'bench/apps/node-cluster.mjs'), String(port), '2', 'rr']] },
+  // sync's floor in Node: its own server answering Connection: close (a connection per request)
+  { name: 'node http close', cmd: (port) => [process.execPath, [join(root, 'bench/apps/node-close.mjs'), String(port), '2']] },
   // sync and gthread are judged against Gunicorn's (the WSGI twin of the demo app)
   ...(spawnSync('sh', ['-c', 'command -v gunicorn']).status === 0
     ? ['sync', 'gthread'].map((k) => ({ name: `gunicorn ${k}`, cmd: (port) => ['gunicorn', ['-w', '2', '-k', k, ...(k === 'gthread' ? ['--threads', '4'] : []), '-b', `127.0.0.1:${port}`, '--chdir', join(root, 'bench/apps'), '--log-level', 'warning', 'demo_wsgi:app']] }))
     : []),
 ].filter((s) => !only || only.some((o) => s.name.includes(o)))
 
-const answers = (port) => new Promise((resolve) => { const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.0\r\n\r\n')); s.on('data', () => { s.destroy(); resolve(true) }); s.on('error', () => resolve(false)) })
+/**
+ * true once the server answers a request. A connection closed without an answer or left
+ * unanswered for 2 s counts as not yet: without that, a run waited for good on a probe
+ * made while 337f29a was starting (its connection was never answered).
+ */
+const answers = (port) =>
+  new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.0\r\n\r\n'))
+    const done = (ok) => {
+      clearTimeout(t)
+      s.destroy()
+      resolve(ok)
+    }
+    const t = setTimeout(() => done(false), 2000)
+    s.on('data', () => done(true))
+    s.on('close', () => done(false))
+    s.on('error', () => done(false))
+  })
 
 const results = new Map(subjects.map((s) => [s.name, []]))
 for (let r = 0; r < rounds; r++) {
