@@ -3,10 +3,10 @@
 // and after a wrk run, and a V8 heap snapshot of one worker before and after (each taken
 // after a full GC, with --heapsnapshot-signal) diffed by constructor: what the run left
 // behind. paddock's classes beside Node's cluster, 1 worker each so the load goes to the
-// worker that is snapshotted. A third snapshot is taken in the middle of the run: what the
-// worker holds while its 50 connections are open (per connection, per request in flight);
-// the snapshot after the run, once wrk closed them, cannot show that. RSS under load is the
-// highest read in the first half of the run (every 250 ms), before that snapshot. Two floors beside them: Node's own http server
+// worker that is snapshotted. Two runs: the first for RSS under load (the highest read,
+// every 250 ms), the second between the snapshots, with a third one in its middle: what
+// the worker holds while its 50 connections are open (per connection, per request in
+// flight); the snapshot after the run, once wrk closed them, cannot show that. Two floors beside them: Node's own http server
 // answering `Connection: close` (what a connection per request costs Node, sync's way), and
 // gthread with 1 thread (the difference to 4 threads is the cost of 3 more threads).
 // Linux only; needs wrk. Results in bench/results/memory.{md,json}.
@@ -91,14 +91,20 @@ for (const s of subjects) {
     spawnSync('wrk', ['-t2', '-c50', '-d1s', `http://127.0.0.1:${port}/`])
     await sleep(500)
     const rssWarm = rssMiB(worker)
+    // RSS under load from a run of its own, before any snapshot: writing one takes memory
+    // that the allocator may keep, and RSS read after it would count that
+    const loaded = new Promise((resolve) => execFile('wrk', ['-t2', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`], () => resolve()))
+    let rssLoaded = 0
+    let loading = true
+    loaded.then(() => (loading = false))
+    while (loading) {
+      rssLoaded = Math.max(rssLoaded, rssMiB(worker))
+      await sleep(250)
+    }
+    await sleep(500)
     const h0 = heapByName(await snapshotOf(worker, dir))
     const wrk = new Promise((resolve) => execFile('wrk', ['-t2', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' }, (_e, stdout) => resolve(stdout)))
-    // RSS is read before the snapshot in the middle: writing a snapshot takes memory of its own
-    let rssLoaded = 0
-    for (let t = 0; t < (seconds * 1000) / 2; t += 250) {
-      await sleep(250)
-      rssLoaded = Math.max(rssLoaded, rssMiB(worker))
-    }
+    await sleep((seconds * 1000) / 2)
     const hMid = heapByName(await snapshotOf(worker, dir))
     const out = await wrk
     const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
@@ -119,7 +125,7 @@ const cpu = os.cpus()
 const lines = [
   '# Memory per worker under the hello load',
   '',
-  `${new Date().toISOString().slice(0, 10)} · ${cpu.length} vCPU ${cpu[0]?.model ?? ''}, Node ${process.version} · \`node bench/memory.mjs\` · load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end · 1 worker each, wrk -t2 -c50 for ${seconds} s · RSS under load = the highest read in the first half of the run · live heap = V8 heap snapshot total after a full GC, before the run, in its middle (50 connections open) and after it`,
+  `${new Date().toISOString().slice(0, 10)} · ${cpu.length} vCPU ${cpu[0]?.model ?? ''}, Node ${process.version} · \`node bench/memory.mjs\` · load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end · 1 worker each, wrk -t2 -c50 for ${seconds} s · RSS under load = the highest read during a first run, before any snapshot · live heap = V8 heap snapshot total after a full GC, before a second run, in its middle (50 connections open) and after it`,
   '',
   '| subject | RSS warm (MiB) | RSS under load (MiB) | live heap before (MiB) | during (MiB) | after (MiB) | requests | held during the run, by constructor | left after it |',
   '|---|---:|---:|---:|---:|---:|---:|---|---|',
