@@ -60,6 +60,12 @@ export function createHttpServer(o: HttpServerOptions): http.Server {
       if (event === 'close' && this[kRef]) {
         const ref = this[kRef]
         this[kRef] = null
+        // The socket keeps its last request (kLastRequest, for errors.ts), and the request
+        // its response: let the response go with its end, as Node does. Kept until the next
+        // request on a kept-alive connection, every response outlived a young-generation GC
+        // and was promoted: an async worker under wrk -c50 had 40 MiB of heap (25 without)
+        // and 87 MiB of RSS (74), Node's own server 16 and 70.
+        ;(this.req as LimitedRequest)[kRes] = null
         o.counters.finish(ref, this.statusCode)
         o.onRequestEnd?.(ref, this.req, this, this[kBytes])
         runHook(o, 'post_request', this.req, this)

@@ -31,6 +31,8 @@ import { listenOnFd } from '../platform/listen-fd.js'
  * is what an idle worker costs. Gunicorn's sync worker wakes every timeout / 2.
  */
 const IDLE_BEAT_MS = 5000
+/** a request that starts this long (ms) after the one before is announced (requestStarted) */
+const QUIET_MS = 10
 /** a heartbeat this late (ms) was held up by a stall; less is timer noise */
 const LATE_BEAT_MS = 10
 
@@ -52,7 +54,6 @@ try {
   process.exit(3)
 }
 const send = (m: WorkerMessage) => {
-  lastSent = Date.now()
   if (process.connected) process.send?.(m)
 }
 const log = (level: LogLevel, message: string) => send({ t: 'log', level, message })
@@ -64,8 +65,9 @@ const listeners: net.Server[] = []
 let hooks: Record<string, (...a: unknown[]) => unknown> = {}
 let booted: BootedClass | null = null
 let lastBeat = Date.now()
-let lastSent = Date.now()
 let announcedSinceBeat = false
+/** when the last request started (Date.now()) */
+let lastStartedAt = 0
 /** responses still to answer with Connection: close to give connections back (see the arbiter's balance) */
 let shedding = 0
 
@@ -138,13 +140,18 @@ async function boot(): Promise<void> {
 /**
  * A request that blocks the loop must be named before it runs, or the timeout log cannot
  * say what was stuck. Announce the first request after each heartbeat and any request
- * after a quiet moment: at most a few messages a second under load.
+ * after a quiet moment (no request started for QUIET_MS): at most a few messages a second
+ * under load. Quiet was once measured from the worker's last message, which under load
+ * announced a request every 10 ms: about 50 messages a second per worker, which cost the
+ * master 3.5 µs and the worker about 2 µs per sync request (bench/results/README.md).
  */
 function requestStarted(ref: ActiveRequest): void {
+  const quietMs = ref.startedAt - lastStartedAt
+  lastStartedAt = ref.startedAt
   // an idle worker's next beat may be a second away: figures are moving again, beat sooner
   const sooner = beatEveryMs > info.heartbeatMs
   if (sooner) scheduleBeat(info.heartbeatMs)
-  if (!announcedSinceBeat || sooner || Date.now() - lastSent > 10) {
+  if (!announcedSinceBeat || sooner || quietMs > QUIET_MS) {
     announcedSinceBeat = true
     send({ t: 'req', request: { method: ref.method, url: ref.url, startedAt: ref.startedAt }, nextInMs: sooner ? info.heartbeatMs : undefined })
   }
